@@ -1,0 +1,36 @@
+"""Option decorators shared by solve, mbpp, bench and tui."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLE_FLAGS: tuple[tuple[str, str], ...] = (
+    ("--generator", "generator"),
+    ("--syntax-critic", "syntax_critic"),
+    ("--logic-critic", "logic_critic"),
+)
+
+
+def role_options(func: F) -> F:
+    """Add --pipeline and the three role flags (RECIPE[:QUANT] or a .gguf path)."""
+    for flag, role in reversed(ROLE_FLAGS):
+        func = click.option(
+            flag,
+            role,
+            metavar="RECIPE[:QUANT]|PATH",
+            default=None,
+            help=f"Model for the {role.replace('_', ' ')} role.",
+        )(func)
+    func = click.option(
+        "--pipeline",
+        "pipeline",
+        default=None,
+        metavar="NAME",
+        help="Pipeline recipe: one-shot, feedback, two-stage, three-stage, select.",
+    )(func)
+    return func

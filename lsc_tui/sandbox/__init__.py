@@ -1,0 +1,1 @@
+"""Runs untrusted candidate code in contained, resource-limited subprocesses."""
