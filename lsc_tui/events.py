@@ -112,6 +112,8 @@ class GenerationFinished:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     candidate: int = 0
+    prompt: str = ""
+    """The rendered conversation the generator was given (for run history)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,8 @@ class SyntaxChecked:
 @dataclass(frozen=True, slots=True)
 class TestsFinished:
     """The visible tests ran against a candidate in the sandbox."""
+
+    __test__ = False  # not a pytest test class
 
     run_id: str
     iteration: int
@@ -188,6 +192,7 @@ class CriticFinished:
     reflection: str
     tokens: int
     seconds: float
+    prompt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +277,9 @@ LoopEvent = Union[  # noqa: UP007 - a runtime alias, used by isinstance and from
     RunFailed,
 ]
 
-EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(LoopEvent)}
+EVENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in typing.get_args(LoopEvent)
+}
 _NESTED: dict[str, type[Any]] = {
     cls.__name__: cls for cls in (HiddenScore, RoleModel, CompileError, TestResult)
 }
@@ -281,7 +288,9 @@ _NESTED: dict[str, type[Any]] = {
 def _encode(value: Any) -> Any:
     """Turn dataclasses and tuples into JSON-ready dicts and lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
     return value

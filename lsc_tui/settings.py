@@ -22,12 +22,12 @@ DEFAULT_PIPELINE = "select"
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything a user can configure; each field has an ``LSC_<NAME>`` env override."""
+    """Everything a user can configure; each field has an ``LSC_<NAME>`` override."""
 
     pipeline: str = DEFAULT_PIPELINE
     """Pipeline recipe id used when none is given."""
-    max_iters: int = 3
-    """Maximum loop iterations (the seed's default)."""
+    max_iters: int | None = None
+    """Maximum loop iterations; None means the pipeline's own (3 in the seed's)."""
     generator: str | None = None
     """RECIPE[:QUANT] or .gguf path for the generator; None means the pipeline's."""
     syntax_critic: str | None = None
@@ -112,7 +112,7 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
 
 def _validate(settings: Settings, source: str) -> None:
     """Reject out-of-range values with a message naming ``source``."""
-    if settings.max_iters < 1:
+    if settings.max_iters is not None and settings.max_iters < 1:
         raise ConfigError(f"{source}: 'max_iters' must be at least 1")
     for name in ("test_timeout_s", "total_timeout_s"):
         if getattr(settings, name) <= 0:

@@ -38,6 +38,8 @@ class CompileError:
 class TestResult:
     """The outcome of one test statement, as judged by the trusted parent."""
 
+    __test__ = False  # not a pytest test class
+
     source: str
     status: TestStatus
     message: str = ""

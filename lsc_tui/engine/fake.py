@@ -1,0 +1,151 @@
+"""A scripted engine for tests and demos: replies are queued, not generated.
+
+Like llm's ``MockModel.enqueue``: each ``stream`` call pops the next scripted reply and
+yields it in small pieces, optionally paced, and can block on a gate until released
+so that tests can cancel mid-generation deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from lsc_tui.engine.base import ChatMessage, Engine, GenerationStats, SamplingParams
+from lsc_tui.errors import ConfigError, EngineError
+
+
+class ScriptedEngine:
+    """An Engine whose replies come from a queue."""
+
+    def __init__(
+        self,
+        replies: Iterable[str] = (),
+        *,
+        model_id: str = "fake",
+        chunk_chars: int = 4,
+        seconds_per_chunk: float = 0.0,
+        gate: threading.Event | None = None,
+        n_ctx: int = 4096,
+    ) -> None:
+        self._replies: deque[str] = deque(replies)
+        self._model_id = model_id
+        self._chunk_chars = chunk_chars
+        self._seconds_per_chunk = seconds_per_chunk
+        self._gate = gate
+        self._n_ctx = n_ctx
+        self._last_stats: GenerationStats | None = None
+        self.prompts: list[list[ChatMessage]] = []
+        """Every conversation the engine was asked to continue, for assertions."""
+
+    def enqueue(self, *replies: str) -> None:
+        """Queue more replies."""
+        self._replies.extend(replies)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self._n_ctx
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._last_stats
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4) if text else 0
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        if not self._replies:
+            raise EngineError("the scripted engine has no reply left for this call")
+        reply = self._replies.popleft()
+        for stop in params.stop:
+            if stop and stop in reply:
+                reply = reply[: reply.index(stop)]
+        produced = ""
+        finish = "stop"
+        started = time.perf_counter()
+        try:
+            for start in range(0, len(reply), self._chunk_chars):
+                if self._gate is not None:
+                    while not self._gate.wait(0.01):
+                        if cancel is not None and cancel.is_set():
+                            break
+                if cancel is not None and cancel.is_set():
+                    finish = "cancelled"
+                    return
+                if self._seconds_per_chunk:
+                    time.sleep(self._seconds_per_chunk)
+                piece = reply[start : start + self._chunk_chars]
+                produced += piece
+                yield piece
+        finally:
+            prompt_text = "".join(m.content for m in messages)
+            self._last_stats = GenerationStats(
+                prompt_tokens=self.count_tokens(prompt_text),
+                cached_tokens=0,
+                completion_tokens=self.count_tokens(produced),
+                prompt_seconds=0.0,
+                gen_seconds=time.perf_counter() - started,
+                finish_reason=finish,  # type: ignore[arg-type]
+            )
+
+    def close(self) -> None:
+        self._replies.clear()
+
+
+class FakeProvider:
+    """An EngineProvider serving scripted engines per role (one shared by default)."""
+
+    def __init__(self, engines: dict[str, Engine] | Engine) -> None:
+        self._engines = engines
+        self.loaded: set[str] = set()
+
+    def _engine(self, role: str) -> Engine:
+        if isinstance(self._engines, dict):
+            return self._engines.get(role) or self._engines["generator"]
+        return self._engines
+
+    def model_id(self, role: str) -> str:
+        return self._engine(role).model_id
+
+    def is_loaded(self, role: str) -> bool:
+        return role in self.loaded
+
+    def get(self, role: str) -> Engine:
+        self.loaded.add(role)
+        return self._engine(role)
+
+
+def load_script(path: Path) -> FakeProvider:
+    """Build a provider from a JSON script: ``{"replies": [...], "seconds_per_chunk": 0}``.
+
+    Used by the hidden ``--engine fake:<script.json>`` option for end-to-end tests.
+    Roles may also get their own lists: ``{"generator": [...], "logic_critic": [...]}``.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read fake engine script {path}: {exc}") from None
+    pace = float(data.get("seconds_per_chunk", 0.0))
+    if "replies" in data:
+        return FakeProvider(ScriptedEngine(data["replies"], seconds_per_chunk=pace))
+    engines: dict[str, Engine] = {
+        role: ScriptedEngine(replies, model_id=f"fake-{role}", seconds_per_chunk=pace)
+        for role, replies in data.items()
+        if role in {"generator", "syntax_critic", "logic_critic"}
+    }
+    if "generator" not in engines:
+        raise ConfigError(f"fake engine script {path} has no 'generator' replies")
+    return FakeProvider(engines)

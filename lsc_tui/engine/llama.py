@@ -1,0 +1,580 @@
+"""The llama.cpp engine: load a GGUF in-process and stream chat completions from it.
+
+This is the only module that imports ``llama_cpp``, and only inside functions, so
+``lsc --help`` and the fake-engine tests never pay for loading the native library.
+Prompts are rendered with the model's own chat template from the GGUF metadata (with a
+per-family fallback for files that lack one), tokens are streamed one by one with stop
+strings held back until they can no longer match, the KV cache is reused for the prompt
+prefix shared with the previous call, and a cancel event stops a generation between
+tokens or in the middle of a long prompt.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from lsc_tui.engine.base import (
+    ChatMessage,
+    FinishReason,
+    GenerationStats,
+    ModelSpec,
+    SamplingParams,
+)
+from lsc_tui.engine.stderr_guard import captured_stderr
+from lsc_tui.errors import EngineError, ModelError
+
+GGUF_MAGIC = b"GGUF"
+END_OF_TURN_TEXTS = ("<|im_end|>", "<|EOT|>", "<|end|>", "<|endoftext|>", "<|eot_id|>")
+"""Special tokens that end an assistant turn in the families we ship recipes for."""
+
+_LOCK_POLL_S = 0.05
+_NATIVE_LOG: deque[str] = deque(maxlen=64)
+_NATIVE_LOG_STATE: dict[str, Any] = {}
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] }}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+DEEPSEEK_CODER_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] + '\n' }}"
+    "{% elif message['role'] == 'user' %}"
+    "{{ '### Instruction:\n' + message['content'] + '\n' }}"
+    "{% else %}{{ '### Response:\n' + message['content'] + '\n<|EOT|>\n' }}"
+    "{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '### Response:\n' }}{% endif %}"
+)
+PHI3_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{{ '<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
+)
+"""Fallback templates for GGUF files without ``tokenizer.chat_template``."""
+
+
+def _llama_cpp() -> Any:
+    """Import llama_cpp on first use and route its native log into a private buffer."""
+    try:
+        import llama_cpp
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise EngineError(
+            f"llama-cpp-python is not installed ({exc}); run `make run` to set it up"
+        ) from None
+    if "callback" not in _NATIVE_LOG_STATE:
+
+        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        def keep_native_log(level: int, text: bytes, user_data: Any) -> None:
+            _NATIVE_LOG.append(text.decode("utf-8", errors="replace"))
+
+        _NATIVE_LOG_STATE["callback"] = keep_native_log  # keeps the pointer alive
+        llama_cpp.llama_log_set(keep_native_log, ctypes.c_void_p(0))
+    return llama_cpp
+
+
+def physical_cores() -> int:
+    """Physical CPU cores, the thread count llama.cpp runs fastest with."""
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def backend_info() -> dict[str, object]:
+    """What the installed llama.cpp build can do: GPU offload and its backend name."""
+    llama_cpp = _llama_cpp()
+    system_info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    lowered = system_info.lower()
+    backend = "cpu"
+    for name in ("cuda", "metal", "vulkan", "rocm", "hip", "sycl", "opencl", "cann"):
+        if f"{name} :" in lowered or f"{name}:" in lowered:
+            backend = name
+            break
+    return {
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "backend": backend,
+        "system_info": system_info.strip(),
+    }
+
+
+def _native_reason(fallback: str, captured: str) -> str:
+    """The most telling native error line from the log buffer or captured stderr."""
+    lines = [line.strip() for line in (*_NATIVE_LOG, *captured.splitlines())]
+    for line in reversed(lines):
+        if line and ("error" in line.lower() or "fail" in line.lower()):
+            return line
+    return fallback
+
+
+def check_gguf_header(path: Path, model_id: str) -> None:
+    """Raise a one-line ModelError unless ``path`` is a file with the GGUF magic."""
+    hint = f"re-download with `lsc models pull {model_id}` or re-import it"
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist; {hint}")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelError(
+            f"cannot read {path}: {exc.strerror}; check its permissions"
+        ) from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(
+            f"{path.name} is not a valid GGUF file (bad magic {magic!r}); {hint}"
+        )
+
+
+def open_llama(
+    path: Path,
+    *,
+    model_id: str,
+    n_ctx: int = 512,
+    n_threads: int | None = None,
+    n_gpu_layers: int | None = None,
+    vocab_only: bool = False,
+) -> Any:
+    """Load a ``llama_cpp.Llama`` quietly, turning native failures into one-liners."""
+    check_gguf_header(path, model_id)
+    llama_cpp = _llama_cpp()
+    threads = n_threads or physical_cores()
+    if n_gpu_layers is None:
+        n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+    _NATIVE_LOG.clear()
+    failure: Exception | None = None
+    llama: Any = None
+    with captured_stderr() as captured:
+        try:
+            llama = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=n_gpu_layers,
+                vocab_only=vocab_only,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            failure = exc
+    if failure is None:
+        return llama
+    reason = _native_reason(str(failure), captured.text)
+    if "context" in str(failure).lower():
+        raise EngineError(
+            f"cannot create a {n_ctx}-token context for {model_id} ({reason}); "
+            "lower the role's n_ctx or free memory"
+        )
+    raise ModelError(
+        f"{path.name} is not a valid GGUF file ({reason}); re-download with "
+        f"`lsc models pull {model_id}` or re-import it"
+    )
+
+
+class ChatFormat:
+    """Turns chat messages into prompt tokens and recognises end-of-turn tokens.
+
+    Uses the GGUF's own ``tokenizer.chat_template`` through llama-cpp-python's
+    Jinja2 formatter, so prompts match ``create_chat_completion`` exactly. Templates
+    that have no system role (Phi-3) get the system text folded into the first user
+    turn instead of silently dropped.
+    """
+
+    def __init__(self, llama: Any, *, family: str = "") -> None:
+        llama_cpp = _llama_cpp()
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self._llama = llama
+        self._vocab = llama_cpp.llama_model_get_vocab(llama.model)
+        metadata: dict[str, str] = dict(llama.metadata)
+        self.template: str = metadata.get("tokenizer.chat_template") or (
+            _fallback_template(family, metadata)
+        )
+        self.from_gguf: bool = "tokenizer.chat_template" in metadata
+        self.bos_id: int = int(llama_cpp.llama_vocab_bos(self._vocab))
+        self.eos_id: int = int(llama_cpp.llama_vocab_eos(self._vocab))
+        self.bos_token: str = self.token_text(self.bos_id) if self.bos_id >= 0 else ""
+        self.eos_token: str = self.token_text(self.eos_id) if self.eos_id >= 0 else ""
+        self.add_bos: bool = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        self.supports_system: bool = "system" in self.template
+        self._formatter = Jinja2ChatFormatter(
+            template=self.template, eos_token=self.eos_token, bos_token=self.bos_token
+        )
+        self.stop_token_ids: frozenset[int] = frozenset(self._find_stop_tokens())
+        self.stop_strings: tuple[str, ...] = tuple(
+            text for text in dict.fromkeys((self.eos_token, *END_OF_TURN_TEXTS)) if text
+        )
+        spm = metadata.get("tokenizer.ggml.model") == "llama"
+        self.strips_first_space: bool = spm and (
+            metadata.get("tokenizer.ggml.add_space_prefix", "true") == "true"
+        )
+
+    def token_text(self, token_id: int) -> str:
+        """The vocabulary text of a token id (special tokens as written)."""
+        raw: bytes = _llama_cpp().llama_vocab_get_text(self._vocab, token_id)
+        return raw.decode("utf-8", errors="replace")
+
+    def _find_stop_tokens(self) -> set[int]:
+        """End-of-turn ids: EOS plus the known end-of-turn tokens this vocab has."""
+        stops = {self.eos_id}
+        for text in (*END_OF_TURN_TEXTS, self.eos_token):
+            if not text:
+                continue
+            ids = self._llama.tokenize(
+                text.encode("utf-8"), add_bos=False, special=True
+            )
+            if len(ids) == 1 and self.token_text(ids[0]) == text:
+                stops.add(ids[0])
+        return {token for token in stops if token >= 0}
+
+    def is_stop_token(self, token_id: int) -> bool:
+        """Whether generating ``token_id`` ends the assistant's turn."""
+        if token_id in self.stop_token_ids:
+            return True
+        return bool(_llama_cpp().llama_vocab_is_eog(self._vocab, token_id))
+
+    def render(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt text for ``messages``, ending with the assistant header."""
+        turns = [{"role": m.role, "content": m.content} for m in messages]
+        if not self.supports_system:
+            turns = _fold_system_into_user(turns)
+        try:
+            rendered: str = self._formatter(messages=turns).prompt
+        except Exception as exc:  # jinja2 raises many types for template bugs
+            raise EngineError(
+                f"the model's chat template failed ({exc}); "
+                "use a recipe with a known family or another GGUF"
+            ) from None
+        return rendered
+
+    def tokenize(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """Prompt token ids, with BOS added once when the vocabulary asks for it."""
+        prompt = self.render(messages)
+        tokens: list[int] = list(
+            self._llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        )
+        if (
+            self.add_bos
+            and self.bos_id >= 0
+            and (not tokens or tokens[0] != self.bos_id)
+        ):
+            tokens.insert(0, self.bos_id)
+        return tokens
+
+
+def _fallback_template(family: str, metadata: dict[str, str]) -> str:
+    """A chat template for GGUFs without one, chosen from the family or file name."""
+    haystack = " ".join(
+        [
+            family,
+            metadata.get("general.name", ""),
+            metadata.get("general.basename", ""),
+            metadata.get("general.architecture", ""),
+        ]
+    ).lower()
+    if "deepseek" in haystack:
+        return DEEPSEEK_CODER_TEMPLATE
+    if "phi" in haystack:
+        return PHI3_TEMPLATE
+    return CHATML_TEMPLATE
+
+
+def _fold_system_into_user(turns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Merge system text into the first user turn, for templates without system."""
+    system = "\n\n".join(t["content"] for t in turns if t["role"] == "system")
+    rest = [dict(t) for t in turns if t["role"] != "system"]
+    if not system:
+        return rest
+    for turn in rest:
+        if turn["role"] == "user":
+            turn["content"] = f"{system}\n\n{turn['content']}"
+            return rest
+    return [{"role": "user", "content": system}, *rest]
+
+
+def load_chat_format(path: Path, *, family: str = "") -> ChatFormat:
+    """Load only the vocabulary of a GGUF and build its ChatFormat (no weights)."""
+    llama = open_llama(path, model_id=path.stem, vocab_only=True)
+    return ChatFormat(llama, family=family)
+
+
+def _longest_common_prefix(cached: Sequence[int], prompt: Sequence[int]) -> int:
+    """How many leading tokens two sequences share."""
+    count = 0
+    for a, b in zip(cached, prompt, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _split_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str, bool]:
+    """Split pending text into (safe to emit, held back, stop string found).
+
+    Text that could still grow into a stop string is held back, so no part of a stop
+    string ever reaches the caller.
+    """
+    first = -1
+    for stop in stops:
+        index = text.find(stop)
+        if index != -1 and (first == -1 or index < first):
+            first = index
+    if first != -1:
+        return text[:first], "", True
+    hold = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), hold, -1):
+            if text.endswith(stop[:size]):
+                hold = size
+                break
+    if hold:
+        return text[:-hold], text[-hold:], False
+    return text, "", False
+
+
+class LlamaEngine:
+    """An Engine backed by an in-process llama.cpp model; one generation at a time."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+    ) -> None:
+        self._spec = spec
+        threads = n_threads or spec.n_threads or physical_cores()
+        layers = n_gpu_layers if n_gpu_layers is not None else spec.n_gpu_layers
+        self._llama: Any = open_llama(
+            Path(spec.path),
+            model_id=spec.model_id,
+            n_ctx=spec.n_ctx,
+            n_threads=threads,
+            n_gpu_layers=layers,
+        )
+        self.n_threads = threads
+        self._chat = ChatFormat(self._llama, family=spec.family)
+        self._vocab = self._chat._vocab
+        self._piece_buffer = ctypes.create_string_buffer(256)
+        self._pieces: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._last_stats: GenerationStats | None = None
+        self._cancel: threading.Event | None = None
+        llama_cpp = _llama_cpp()
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
+        self._no_abort = llama_cpp.ggml_abort_callback()
+
+    @property
+    def model_id(self) -> str:
+        return self._spec.model_id
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The spec this engine was loaded from."""
+        return self._spec
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llama.n_ctx())
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._last_stats
+
+    @property
+    def chat_format(self) -> ChatFormat:
+        """How this model's prompts are rendered and where its turns end."""
+        return self._chat
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama``, for benchmarks against the library."""
+        return self._llama
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The token ids ``stream`` would feed the model for ``messages``."""
+        return self._chat.tokenize(messages)
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache so the next prompt is processed from scratch."""
+        with self._lock:
+            self._llama.reset()
+
+    def _should_abort(self, _data: Any) -> bool:
+        """ggml's abort hook, polled between graph nodes while a prompt is decoded."""
+        cancel = self._cancel
+        return cancel is not None and cancel.is_set()
+
+    def _set_abort(self, armed: bool) -> None:
+        """Install the abort hook for prompt decoding, or remove it for token steps."""
+        callback = self._abort_callback if armed else self._no_abort
+        _llama_cpp().llama_set_abort_callback(self._llama.ctx, callback, None)
+
+    def _piece(self, token_id: int) -> bytes:
+        """The raw bytes of one token (cached; special tokens render as nothing)."""
+        piece = self._pieces.get(token_id)
+        if piece is not None:
+            return piece
+        llama_cpp = _llama_cpp()
+        buffer = self._piece_buffer
+        size = llama_cpp.llama_token_to_piece(
+            self._vocab, token_id, buffer, len(buffer), 0, False
+        )
+        if size < 0:
+            buffer = ctypes.create_string_buffer(-size)
+            size = llama_cpp.llama_token_to_piece(
+                self._vocab, token_id, buffer, len(buffer), 0, False
+            )
+        piece = buffer.raw[:size]
+        self._pieces[token_id] = piece
+        return piece
+
+    def _acquire(self, cancel: threading.Event) -> bool:
+        """Wait for the engine, giving up when ``cancel`` is set first."""
+        while not self._lock.acquire(timeout=_LOCK_POLL_S):
+            if cancel.is_set():
+                return False
+        return True
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        if self._closed:
+            raise EngineError(f"{self.model_id} was unloaded; load it again")
+        cancel = cancel or threading.Event()
+        prompt = self._chat.tokenize(messages)
+        if len(prompt) >= self.n_ctx:
+            raise EngineError(
+                f"the prompt needs {len(prompt)} tokens but {self.model_id} has "
+                f"a {self.n_ctx}-token context; raise the role's n_ctx or shorten "
+                "the task"
+            )
+        if not self._acquire(cancel):
+            self._last_stats = GenerationStats(len(prompt), 0, 0, 0.0, 0.0, "cancelled")
+            return
+        try:
+            yield from self._generate(prompt, params, cancel)
+        finally:
+            self._lock.release()
+
+    def _generate(
+        self, prompt: list[int], params: SamplingParams, cancel: threading.Event
+    ) -> Iterator[str]:
+        """The token loop behind ``stream``; the caller holds the lock."""
+        llama = self._llama
+        max_new = min(params.max_tokens, self.n_ctx - len(prompt))
+        stops = tuple(s for s in dict.fromkeys((*self._spec.stop, *params.stop)) if s)
+        stops += tuple(s for s in self._chat.stop_strings if s not in stops)
+        cached = 0
+        if llama.n_tokens > 0:
+            cached = _longest_common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+            if cached == len(prompt):
+                cached -= 1  # the last prompt token is decoded again for fresh logits
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        produced = 0
+        finish: FinishReason = "length"
+        started = time.perf_counter()
+        first_at: float | None = None
+        self._cancel = cancel
+        llama.set_seed(params.seed)
+        tokens = llama.generate(
+            prompt,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            temp=params.temperature,
+            repeat_penalty=params.repeat_penalty,
+        )
+        self._set_abort(True)
+        try:
+            while produced < max_new:
+                if cancel.is_set():
+                    finish = "cancelled"
+                    break
+                try:
+                    token = next(tokens)
+                except RuntimeError as exc:
+                    if cancel.is_set():
+                        finish = "cancelled"
+                        break
+                    raise EngineError(
+                        f"generation failed in {self.model_id} ({exc}); "
+                        "try again or reload the model"
+                    ) from None
+                if first_at is None:
+                    first_at = time.perf_counter()
+                    self._set_abort(False)
+                if self._chat.is_stop_token(token):
+                    finish = "stop"
+                    break
+                produced += 1
+                piece = self._piece(token)
+                if produced == 1 and self._chat.strips_first_space:
+                    piece = piece.removeprefix(b" ")
+                pending += decoder.decode(piece)
+                emit, pending, hit = _split_at_stop(pending, stops)
+                if emit:
+                    yield emit
+                if hit:
+                    finish = "stop"
+                    break
+            if finish != "cancelled":
+                pending += decoder.decode(b"", final=True)
+                if pending:
+                    yield pending
+        except GeneratorExit:
+            finish = "cancelled"
+            raise
+        finally:
+            tokens.close()
+            self._set_abort(False)
+            self._cancel = None
+            ended = time.perf_counter()
+            first = first_at if first_at is not None else ended
+            self._last_stats = GenerationStats(
+                prompt_tokens=len(prompt),
+                cached_tokens=max(0, cached),
+                completion_tokens=produced,
+                prompt_seconds=first - started,
+                gen_seconds=ended - first,
+                finish_reason=finish,
+            )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if not self._lock.acquire(timeout=10.0):
+            raise EngineError(
+                f"cannot unload {self.model_id} while it is generating; cancel first"
+            )
+        try:
+            self._closed = True
+            self._pieces.clear()
+            self._llama.close()
+        finally:
+            self._lock.release()
+
+
+def load_llama(spec: ModelSpec) -> LlamaEngine:
+    """Load ``spec`` with the machine's defaults; the EnginePool's default loader."""
+    return LlamaEngine(spec)

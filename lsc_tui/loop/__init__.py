@@ -1,0 +1,1 @@
+"""The generate, check, test, critique loop and its pipelines (no Textual here)."""

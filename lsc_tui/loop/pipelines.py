@@ -1,0 +1,149 @@
+"""Pipeline recipes: named, data-driven descriptions of how a run iterates.
+
+Each ``gguf_recipes/pipelines/<name>.toml`` names the pipeline ``kind`` (the algorithm
+in ``runner.py``), the default maximum of iterations, and per role the model
+reference, context size and decoding settings.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from lsc_tui.engine.base import SamplingParams
+from lsc_tui.errors import RecipeError
+
+PipelineKind = Literal["one-shot", "feedback", "two-stage", "three-stage", "select"]
+PIPELINE_KINDS: tuple[str, ...] = get_args(PipelineKind)
+_ROLE_NAMES = ("generator", "syntax_critic", "logic_critic")
+_SAMPLING_KEYS = {
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "repeat_penalty",
+    "seed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoleConfig:
+    """How one role is served: model reference, context size and decoding."""
+
+    model: str
+    n_ctx: int = 4096
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A named pipeline recipe."""
+
+    name: str
+    description: str
+    kind: PipelineKind
+    max_iters: int
+    roles: Mapping[str, RoleConfig]
+    sample_temperature: float = 0.8
+    """Temperature of the extra samples a ``select`` pipeline draws."""
+    sample_top_p: float = 0.95
+    """Nucleus cut-off of those samples."""
+
+    def required_roles(self) -> tuple[str, ...]:
+        """The roles this pipeline's algorithm calls, in order."""
+        return tuple(role for role in _ROLE_NAMES if role in self.roles)
+
+
+def _sampling(raw: Mapping[str, Any], where: str) -> SamplingParams:
+    unknown = set(raw) - _SAMPLING_KEYS - {"model", "n_ctx"}
+    if unknown:
+        raise RecipeError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values = {k: raw[k] for k in _SAMPLING_KEYS if k in raw}
+    try:
+        return SamplingParams(**values)
+    except TypeError as exc:
+        raise RecipeError(f"{where}: {exc}") from None
+
+
+def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
+    """Validate one pipeline recipe's TOML data; ``where`` names it in errors."""
+    allowed = {"name", "description", "kind", "max_iters", "roles", "sampling"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise RecipeError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    kind = data.get("kind")
+    if kind not in PIPELINE_KINDS:
+        raise RecipeError(f"{where}: kind must be one of {', '.join(PIPELINE_KINDS)}")
+    max_iters = data.get("max_iters", 3)
+    if not isinstance(max_iters, int) or max_iters < 1:
+        raise RecipeError(f"{where}: max_iters must be a positive integer")
+    raw_roles = data.get("roles", {})
+    if "generator" not in raw_roles:
+        raise RecipeError(f"{where}: a [roles.generator] table is required")
+    roles: dict[str, RoleConfig] = {}
+    for role, raw in raw_roles.items():
+        if role not in _ROLE_NAMES:
+            raise RecipeError(f"{where}: unknown role {role!r}")
+        if not isinstance(raw.get("model"), str):
+            raise RecipeError(f"{where}: roles.{role}.model must be RECIPE[:QUANT]")
+        roles[role] = RoleConfig(
+            model=raw["model"],
+            n_ctx=int(raw.get("n_ctx", 4096)),
+            sampling=_sampling(raw, f"{where} roles.{role}"),
+        )
+    needs = {
+        "two-stage": ("syntax_critic",),
+        "three-stage": ("syntax_critic", "logic_critic"),
+    }
+    for role in needs.get(kind, ()):
+        if role not in roles:
+            raise RecipeError(f"{where}: kind {kind} needs a [roles.{role}] table")
+    sampling = data.get("sampling", {})
+    return Pipeline(
+        name=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+        kind=kind,
+        max_iters=max_iters,
+        roles=roles,
+        sample_temperature=float(sampling.get("temperature", 0.8)),
+        sample_top_p=float(sampling.get("top_p", 0.95)),
+    )
+
+
+def pipelines_dir() -> Path:
+    """The directory of pipeline recipes, beside the model recipes."""
+    from lsc_tui.recipes.catalog import recipes_dir
+
+    return recipes_dir() / "pipelines"
+
+
+def load_pipelines(directory: Path | None = None) -> dict[str, Pipeline]:
+    """Load and validate every pipeline recipe; ids are the file stems."""
+    folder = directory or pipelines_dir()
+    pipelines: dict[str, Pipeline] = {}
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise RecipeError(f"{path} is not valid TOML: {exc}") from None
+        pipeline = parse_pipeline(data, str(path))
+        if pipeline.name != path.stem:
+            raise RecipeError(f"{path}: name must equal the file stem {path.stem!r}")
+        pipelines[path.stem] = pipeline
+    if not pipelines:
+        raise RecipeError(f"no pipeline recipes found in {folder}")
+    return pipelines
+
+
+def get_pipeline(name: str, directory: Path | None = None) -> Pipeline:
+    """One pipeline by id, with an error listing the valid ids."""
+    pipelines = load_pipelines(directory)
+    if name not in pipelines:
+        raise RecipeError(
+            f"unknown pipeline {name!r}; choose one of {', '.join(sorted(pipelines))}"
+        )
+    return pipelines[name]

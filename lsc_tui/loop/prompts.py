@@ -1,0 +1,146 @@
+"""Prompt templates, one per role, adjusted per model family.
+
+The task text always opens the conversation in the same form, so iterations 2 and 3
+share their prefix with iteration 1 and the engine can reuse its KV cache. Hidden
+tests never appear here: only ``task.visible_tests`` are shown.
+"""
+
+from __future__ import annotations
+
+from lsc_tui.engine.base import ChatMessage
+from lsc_tui.sandbox.result import CheckResult, CompileError
+from lsc_tui.tasks.model import Task
+
+GENERATOR_SYSTEM = (
+    "You are an expert Python programmer. Reply with the complete solution in one "
+    "```python code block: the needed imports and the function(s). Do not add "
+    "example usage, tests or explanations."
+)
+
+SYNTAX_CRITIC_SYSTEM = (
+    "You review Python code that fails to compile. In at most three short bullet "
+    "points, say exactly what is wrong and how to fix it. Do not rewrite the code."
+)
+
+LOGIC_CRITIC_SYSTEM = (
+    "You review Python code that fails its tests. In at most three short bullet "
+    "points, say why the code gives the wrong result and what to change. Do not "
+    "rewrite the code."
+)
+
+# Families whose chat templates have no system role: the system text joins the
+# first user message instead.
+_NO_SYSTEM_ROLE = {"phi-3"}
+
+MAX_OUTPUT_CHARS = 1200
+
+
+def _with_system(system: str, user: str, family: str) -> list[ChatMessage]:
+    if family in _NO_SYSTEM_ROLE:
+        return [ChatMessage("user", f"{system}\n\n{user}")]
+    return [ChatMessage("system", system), ChatMessage("user", user)]
+
+
+def task_text(task: Task) -> str:
+    """The task as the generator sees it: description plus visible tests."""
+    if not task.visible_tests:
+        return task.description.strip()
+    tests = "\n".join(task.visible_tests)
+    noun = "test" if len(task.visible_tests) == 1 else "tests"
+    return f"{task.description.strip()}\nYour code should pass this {noun}:\n{tests}"
+
+
+def generator_messages(
+    task: Task,
+    family: str,
+    previous_reply: str | None = None,
+    feedback: str | None = None,
+) -> list[ChatMessage]:
+    """The generator conversation; with feedback, it continues after the last attempt."""
+    messages = _with_system(GENERATOR_SYSTEM, task_text(task), family)
+    if previous_reply is not None and feedback:
+        messages.append(ChatMessage("assistant", previous_reply))
+        messages.append(
+            ChatMessage(
+                "user",
+                f"{feedback.strip()}\n\nWrite the corrected complete solution in one "
+                "```python code block.",
+            )
+        )
+    return messages
+
+
+def format_compile_error(error: CompileError) -> str:
+    """A compile error as the Python compiler would print it."""
+    where = f"line {error.line}" if error.line else "unknown line"
+    if error.col:
+        where += f", column {error.col}"
+    text = f"{error.type}: {error.message} ({where})"
+    if error.text.strip():
+        text += f"\n    {error.text.rstrip()}"
+    return text
+
+
+def _clip(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + "\n... (truncated)"
+
+
+def format_test_failures(result: CheckResult) -> str:
+    """The failing visible tests with their messages, plus clipped program output."""
+    lines = [
+        f"- {t.source.strip()}\n  {t.status}: {t.message}".rstrip()
+        for t in result.tests
+        if t.status != "passed"
+    ]
+    text = "These tests failed:\n" + "\n".join(lines)
+    if result.stderr.strip():
+        text += f"\nstderr:\n{_clip(result.stderr)}"
+    if result.stdout.strip():
+        text += f"\nstdout:\n{_clip(result.stdout)}"
+    return text
+
+
+def raw_feedback(error: CompileError | None, result: CheckResult | None) -> str:
+    """The `feedback` pipeline's message: the raw error text, nothing else."""
+    if error is not None:
+        return "Your code does not compile:\n" + format_compile_error(error)
+    assert result is not None
+    return "Your code fails:\n" + format_test_failures(result)
+
+
+def syntax_critic_messages(
+    code: str, error: CompileError, family: str
+) -> list[ChatMessage]:
+    """Ask the syntax critic about a compile error."""
+    user = (
+        f"```python\n{code.rstrip()}\n```\n\nCompiler error:\n"
+        f"{format_compile_error(error)}"
+    )
+    return _with_system(SYNTAX_CRITIC_SYSTEM, user, family)
+
+
+def logic_critic_messages(
+    task: Task, code: str, result: CheckResult, family: str
+) -> list[ChatMessage]:
+    """Ask the logic critic why visible tests fail."""
+    user = (
+        f"Task: {task.description.strip()}\n\n```python\n{code.rstrip()}\n```\n\n"
+        f"{format_test_failures(result)}"
+    )
+    return _with_system(LOGIC_CRITIC_SYSTEM, user, family)
+
+
+def critic_feedback(
+    reflection: str, error: CompileError | None, result: CheckResult | None
+) -> str:
+    """What goes back to the generator after a critic: the error plus the reflection."""
+    base = raw_feedback(error, result)
+    if not reflection.strip():
+        return base
+    return f"{base}\n\nA reviewer suggests:\n{reflection.strip()}"
+
+
+def render(messages: list[ChatMessage]) -> str:
+    """A conversation as plain text, for the run history."""
+    return "\n\n".join(f"[{m.role}]\n{m.content}" for m in messages)

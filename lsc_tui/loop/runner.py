@@ -1,0 +1,486 @@
+"""``run_loop``: the generate, check, test, critique loop as a generator of events.
+
+One function serves every pipeline kind; the recipe's ``kind`` picks what happens
+after a failed iteration (nothing, raw feedback, a critic, or a fresh sample). The
+loop is blocking and never prints; consumers (CLI, TUI, bench, run history) read
+the events. Visible tests drive it; hidden tests are scored once, after it ends,
+through a callback the caller supplies, and no prompt ever contains them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from lsc_tui.engine.base import (
+    ChatMessage,
+    EngineProvider,
+    GenerationStats,
+    SamplingParams,
+)
+from lsc_tui.errors import LscError
+from lsc_tui.events import (
+    CandidateSelected,
+    CriticFinished,
+    CriticStarted,
+    CriticTokens,
+    FeedbackPrepared,
+    GenerationFinished,
+    HiddenScore,
+    IterationFinished,
+    IterationStarted,
+    IterationStatus,
+    LoopEvent,
+    ModelLoaded,
+    ModelLoading,
+    NameHarmonized,
+    Role,
+    RoleModel,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    SyntaxChecked,
+    TestsFinished,
+    TokensGenerated,
+)
+from lsc_tui.loop import prompts
+from lsc_tui.loop.critic import clean_reflection
+from lsc_tui.loop.extract import extract_code
+from lsc_tui.loop.harmonize import harmonize
+from lsc_tui.loop.pipelines import Pipeline
+from lsc_tui.sandbox.result import CheckResult, CompileError
+from lsc_tui.tasks.model import Task
+
+FLUSH_SECONDS = 0.04
+FLUSH_CHARS = 64
+NO_CODE = CompileError("NoCodeError", "the reply contains no Python code", None, None)
+
+
+class SandboxLike(Protocol):
+    """The part of the sandbox the loop uses."""
+
+    def check_syntax(self, code: str) -> CompileError | None: ...
+
+    def run_tests(
+        self,
+        code: str,
+        tests: Sequence[str],
+        *,
+        setup: str = "",
+        entry_point: str | None = None,
+    ) -> CheckResult: ...
+
+
+HiddenScorer = Callable[[Task, str], HiddenScore | None]
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What one iteration produced, for choosing the final code."""
+
+    iteration: int
+    code: str
+    passed: int
+    total: int
+    ok: bool
+    compiles: bool
+
+
+class _Cancelled(Exception):
+    """Raised inside the loop when the cancel event is set."""
+
+
+class _Loop:
+    """State of one run; ``events()`` drives it."""
+
+    def __init__(
+        self,
+        task: Task,
+        pipeline: Pipeline,
+        engines: EngineProvider,
+        sandbox: SandboxLike,
+        cancel: threading.Event,
+        run_id: str,
+        max_iters: int,
+        clock: Callable[[], float],
+        families: Mapping[str, str],
+        score_hidden: HiddenScorer | None,
+    ) -> None:
+        self.task = task
+        self.pipeline = pipeline
+        self.engines = engines
+        self.sandbox = sandbox
+        self.cancel = cancel
+        self.run_id = run_id
+        self.max_iters = max_iters
+        self.clock = clock
+        self.families = families
+        self.score_hidden = score_hidden
+        self.started = clock()
+        self.iteration = 0
+        self.attempts: list[_Attempt] = []
+
+    # -- helpers -----------------------------------------------------------------
+
+    def at(self) -> float:
+        """Seconds since the run started, from the injected clock."""
+        return round(self.clock() - self.started, 6)
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise _Cancelled
+
+    def engine_for(self, role: Role) -> Generator[LoopEvent, None, None]:
+        """Yield loading events when ``role``'s model is not in memory yet, then load it."""
+        if self.engines.is_loaded(role):
+            return
+        model_id = self.engines.model_id(role)
+        yield ModelLoading(self.run_id, self.iteration, self.at(), role, model_id)
+        begun = self.clock()
+        self.engines.get(role)
+        yield ModelLoaded(
+            self.run_id, self.iteration, self.at(), role, model_id, self.clock() - begun
+        )
+
+    def stream(
+        self,
+        role: Role,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        make_event: Callable[[str], LoopEvent],
+    ) -> Generator[LoopEvent, None, tuple[str, GenerationStats | None, float]]:
+        """Stream one generation, yielding batched text events; return text and stats."""
+        yield from self.engine_for(role)
+        engine = self.engines.get(role)
+        begun = self.clock()
+        text: list[str] = []
+        pending: list[str] = []
+        pending_chars = 0
+        last_flush = begun
+        pieces = engine.stream(messages, params, self.cancel)
+        try:
+            for piece in pieces:
+                text.append(piece)
+                pending.append(piece)
+                pending_chars += len(piece)
+                now = self.clock()
+                if pending_chars >= FLUSH_CHARS or now - last_flush >= FLUSH_SECONDS:
+                    yield make_event("".join(pending))
+                    pending, pending_chars, last_flush = [], 0, now
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+        if pending:
+            yield make_event("".join(pending))
+        return "".join(text), engine.last_stats, self.clock() - begun
+
+    def role_params(self, role: str) -> SamplingParams:
+        return self.pipeline.roles[role].sampling
+
+    # -- stages ------------------------------------------------------------------
+
+    def generate(
+        self, previous_reply: str | None, feedback: str | None
+    ) -> Generator[LoopEvent, None, tuple[str, str]]:
+        """Generator stage: returns (raw reply, extracted code)."""
+        family = self.families.get("generator", "")
+        params = self.role_params("generator")
+        if self.pipeline.kind == "select" and self.iteration > 1:
+            params = dataclasses.replace(
+                params,
+                temperature=self.pipeline.sample_temperature,
+                top_p=self.pipeline.sample_top_p,
+                seed=params.seed + self.iteration,
+            )
+            messages = prompts.generator_messages(self.task, family)
+        else:
+            messages = prompts.generator_messages(
+                self.task, family, previous_reply, feedback
+            )
+        iteration = self.iteration
+        raw, stats, seconds = yield from self.stream(
+            "generator",
+            messages,
+            params,
+            lambda text: TokensGenerated(self.run_id, iteration, self.at(), text),
+        )
+        code = extract_code(raw, self.task.entry_point)
+        yield GenerationFinished(
+            self.run_id,
+            iteration,
+            self.at(),
+            raw=raw,
+            code=code,
+            tokens=stats.completion_tokens if stats else 0,
+            seconds=seconds,
+            prompt_tokens=stats.prompt_tokens if stats else 0,
+            cached_tokens=stats.cached_tokens if stats else 0,
+            prompt=prompts.render(messages),
+        )
+        self.check_cancel()
+        return raw, code
+
+    def critique(
+        self,
+        role: Role,
+        messages: list[ChatMessage],
+    ) -> Generator[LoopEvent, None, str]:
+        """Critic stage: stream the critic and return its cleaned reflection."""
+        iteration = self.iteration
+        yield from self.engine_for(role)
+        yield CriticStarted(
+            self.run_id, iteration, self.at(), role, self.engines.model_id(role)
+        )
+        raw, stats, seconds = yield from self.stream(
+            role,
+            messages,
+            self.role_params(role),
+            lambda text: CriticTokens(self.run_id, iteration, self.at(), role, text),
+        )
+        reflection = clean_reflection(raw)
+        yield CriticFinished(
+            self.run_id,
+            iteration,
+            self.at(),
+            role,
+            raw=raw,
+            reflection=reflection,
+            tokens=stats.completion_tokens if stats else 0,
+            seconds=seconds,
+            prompt=prompts.render(messages),
+        )
+        self.check_cancel()
+        return reflection
+
+    def feedback_for(
+        self, code: str, error: CompileError | None, result: CheckResult | None
+    ) -> Generator[LoopEvent, None, str | None]:
+        """What the next iteration's generator is told, per pipeline kind."""
+        kind = self.pipeline.kind
+        if kind == "feedback":
+            return prompts.raw_feedback(error, result)
+        if kind not in ("two-stage", "three-stage"):
+            return None
+        role: Role = "syntax_critic"
+        if kind == "three-stage" and error is None:
+            role = "logic_critic"
+        family = self.families.get(role, "")
+        if error is not None and error is not NO_CODE:
+            messages = prompts.syntax_critic_messages(code, error, family)
+        elif error is NO_CODE:
+            return prompts.raw_feedback(error, None)
+        else:
+            assert result is not None
+            messages = prompts.logic_critic_messages(self.task, code, result, family)
+        reflection = yield from self.critique(role, messages)
+        return prompts.critic_feedback(reflection, error, result)
+
+    def check(
+        self, code: str
+    ) -> Generator[LoopEvent, None, tuple[CompileError | None, CheckResult | None]]:
+        """Syntax stage, then (if it compiles) the visible tests."""
+        iteration = self.iteration
+        error = self.sandbox.check_syntax(code) if code.strip() else NO_CODE
+        yield SyntaxChecked(
+            self.run_id, iteration, self.at(), ok=error is None, error=error
+        )
+        self.check_cancel()
+        if error is not None or not self.task.visible_tests:
+            return error, None
+        begun = self.clock()
+        result = self.sandbox.run_tests(
+            code,
+            self.task.visible_tests,
+            setup=self.task.setup_code,
+            entry_point=self.task.entry_point,
+        )
+        yield TestsFinished(
+            self.run_id,
+            iteration,
+            self.at(),
+            results=result.tests,
+            passed=result.passed,
+            total=result.total,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            seconds=self.clock() - begun,
+        )
+        self.check_cancel()
+        return None, result
+
+    # -- the run -----------------------------------------------------------------
+
+    def iterations(self) -> Generator[LoopEvent, None, int | None]:
+        """Run iterations until the visible tests pass; return the passing iteration."""
+        previous_reply: str | None = None
+        feedback: str | None = None
+        for iteration in range(1, self.max_iters + 1):
+            self.check_cancel()
+            self.iteration = iteration
+            begun = self.clock()
+            yield IterationStarted(self.run_id, iteration, self.at())
+            raw, code = yield from self.generate(previous_reply, feedback)
+            if self.pipeline.kind in ("three-stage", "select"):
+                renamed = harmonize(code, list(self.task.visible_tests))
+                if renamed is not None:
+                    code, old, new = renamed
+                    yield NameHarmonized(self.run_id, iteration, self.at(), old, new)
+            error, result = yield from self.check(code)
+            passed = result.passed if result else 0
+            total = result.total if result else 0
+            ok = error is None and (result is None or result.verdict == "passed")
+            status: IterationStatus = "passed" if ok else "failed"
+            if error is NO_CODE:
+                status = "no_code"
+            elif error is not None:
+                status = "syntax_error"
+            self.attempts.append(
+                _Attempt(iteration, code, passed, total, ok, error is None)
+            )
+            yield IterationFinished(
+                self.run_id,
+                iteration,
+                self.at(),
+                status,
+                passed,
+                total,
+                self.clock() - begun,
+            )
+            if ok:
+                return iteration
+            if iteration == self.max_iters or self.pipeline.kind == "one-shot":
+                break
+            feedback = yield from self.feedback_for(code, error, result)
+            if feedback:
+                yield FeedbackPrepared(self.run_id, iteration, self.at(), feedback)
+            previous_reply = raw
+        return None
+
+    def final_attempt(self, first_pass: int | None) -> _Attempt | None:
+        """The passing attempt, else the best: most tests passed, compiling, latest."""
+        if not self.attempts:
+            return None
+        if first_pass is not None:
+            return self.attempts[first_pass - 1]
+        return max(self.attempts, key=lambda a: (a.passed, a.compiles, a.iteration))
+
+    def events(self) -> Iterator[LoopEvent]:
+        status = "failed"
+        first_pass: int | None = None
+        try:
+            first_pass = yield from self.iterations()
+            status = "passed" if first_pass is not None else "failed"
+        except _Cancelled:
+            status = "cancelled"
+        except LscError as exc:
+            status = "error"
+            yield RunFailed(self.run_id, self.iteration, self.at(), str(exc), exc.title)
+        except (
+            Exception
+        ) as exc:  # an engine or sandbox crash must not kill the front end
+            status = "error"
+            message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            yield RunFailed(
+                self.run_id, self.iteration, self.at(), message, "Unexpected error"
+            )
+        final = self.final_attempt(first_pass)
+        final_code = final.code if final else ""
+        if self.pipeline.kind == "select" and final is not None:
+            reason = (
+                "first candidate to pass every visible test"
+                if first_pass is not None
+                else "no candidate passed; kept the one passing most visible tests"
+            )
+            yield CandidateSelected(
+                self.run_id,
+                self.iteration,
+                self.at(),
+                candidate=final.iteration,
+                reason=reason,
+                scores=tuple(float(a.passed) for a in self.attempts),
+            )
+        hidden = None
+        if (
+            self.score_hidden is not None
+            and status != "cancelled"
+            and final_code.strip()
+        ):
+            hidden = self.score_hidden(self.task, final_code)
+        yield RunFinished(
+            self.run_id,
+            self.iteration,
+            self.at(),
+            status=status,  # type: ignore[arg-type]
+            success=first_pass is not None,
+            first_attempt_passed=first_pass == 1,
+            first_pass_iteration=first_pass,
+            final_code=final_code,
+            seconds=self.at(),
+            hidden=hidden,
+        )
+
+
+def new_run_id() -> str:
+    """A short unique run id."""
+    return uuid.uuid4().hex[:12]
+
+
+def run_loop(
+    task: Task,
+    pipeline: Pipeline,
+    engines: EngineProvider,
+    sandbox: SandboxLike,
+    cancel: threading.Event | None = None,
+    *,
+    run_id: str | None = None,
+    max_iters: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    families: Mapping[str, str] | None = None,
+    score_hidden: HiddenScorer | None = None,
+    models: tuple[RoleModel, ...] = (),
+) -> Iterator[LoopEvent]:
+    """Run ``task`` through ``pipeline``, yielding every event until RunFinished.
+
+    Args:
+        task: what to solve; only its visible tests reach models.
+        pipeline: the recipe whose ``kind`` decides what follows a failure.
+        engines: gives the engine per role, loading on first use.
+        sandbox: compiles and tests candidates out of process.
+        cancel: set it to stop within a fraction of a second (RunFinished "cancelled").
+        max_iters: overrides the pipeline's maximum of iterations.
+        clock: the time source for every event's ``at`` (inject for determinism).
+        families: model family per role, for family-specific prompt tweaks.
+        score_hidden: called once with the final code to score hidden tests.
+        models: role -> model descriptions recorded in RunStarted.
+    """
+    run_id = run_id or new_run_id()
+    loop = _Loop(
+        task,
+        pipeline,
+        engines,
+        sandbox,
+        cancel or threading.Event(),
+        run_id,
+        max_iters or pipeline.max_iters,
+        clock,
+        families or {},
+        score_hidden,
+    )
+    yield RunStarted(
+        run_id,
+        0,
+        loop.at(),
+        task_id=task.task_id,
+        description=task.description,
+        visible_tests=task.visible_tests,
+        pipeline=pipeline.name,
+        max_iters=loop.max_iters,
+        models=models,
+    )
+    yield from loop.events()

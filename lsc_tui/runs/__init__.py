@@ -1,0 +1,1 @@
+"""Persisted run history (SQLite in the data directory)."""

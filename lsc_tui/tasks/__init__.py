@@ -1,0 +1,1 @@
+"""Coding tasks: typed ones and MBPP / MBPP+ by number."""

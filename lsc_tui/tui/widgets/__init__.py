@@ -1,0 +1,1 @@
+"""Dashboard widgets, each owning one pane of the run view."""

@@ -1,0 +1,67 @@
+"""The dashboard's header strip: task, pipeline, role states, speed, RAM, elapsed."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from lsc_tui.tui.formatting import human_bytes, human_duration, role_label
+from lsc_tui.tui.run_view import RunView
+
+
+class HeaderStrip(Static):
+    """Two lines summarising the run shown in the dashboard."""
+
+    def show(
+        self,
+        view: RunView,
+        *,
+        elapsed: float,
+        ram_bytes: int | None,
+        mode: str,
+    ) -> None:
+        """Render ``view``; ``mode`` is ``idle``, ``running``, ``finished`` or ``replay``."""
+        if not view.run_id:
+            task_line = Content.assemble(
+                ("lsc", "bold"),
+                "  no run yet: press ",
+                ("n", "bold"),
+                " for a new task or ",
+                ("t", "bold"),
+                " for an MBPP task",
+            )
+        else:
+            description = " ".join(view.description.split())
+            task_line = Content.assemble(
+                (view.task_id, "bold"), "  ", description
+            )
+        parts: list[Content | str | tuple[str, str]] = []
+        if view.pipeline:
+            parts.extend([("pipeline ", "dim"), (view.pipeline, "bold")])
+        for role in view.role_names():
+            state = view.roles[role]
+            model = state.model_id or "?"
+            parts.extend(
+                [
+                    "  ",
+                    (f"{role_label(role)} ", "dim"),
+                    model,
+                    (f" ({state.activity})", "bold" if state.activity != "idle" else "dim"),
+                ]
+            )
+        speed = view.tokens_per_second()
+        parts.extend(
+            [
+                "  ",
+                (f"{speed:.1f} tok/s" if speed is not None else "- tok/s", "bold"),
+                "  ",
+                ("RAM ", "dim"),
+                human_bytes(ram_bytes) if ram_bytes is not None else "?",
+                "  ",
+                ("⏱ ", "dim"),
+                human_duration(elapsed),
+                "  ",
+                (mode, "bold"),
+            ]
+        )
+        self.update(Content("\n").join([task_line, Content.assemble(*parts)]))

@@ -1,0 +1,62 @@
+"""Test doubles for loop tests: a pipeline factory and an in-process fake sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lsc_tui.engine.base import SamplingParams
+from lsc_tui.loop.pipelines import Pipeline, RoleConfig
+from lsc_tui.sandbox.result import CheckResult, CompileError, TestResult
+
+
+def make_pipeline(kind: str, max_iters: int = 3) -> Pipeline:
+    """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
+    roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
+    if kind in ("two-stage", "three-stage"):
+        roles["syntax_critic"] = RoleConfig("fake")
+    if kind == "three-stage":
+        roles["logic_critic"] = RoleConfig("fake")
+    return Pipeline(kind, kind, kind, max_iters, roles)  # type: ignore[arg-type]
+
+
+class FakeSandbox:
+    """Compiles with compile() and runs asserts with exec(): only for scripted code.
+
+    The real sandbox has its own tests; this fake keeps loop tests fast and exact.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def check_syntax(self, code: str) -> CompileError | None:
+        try:
+            compile(code, "<candidate>", "exec")
+        except SyntaxError as exc:
+            return CompileError(
+                type(exc).__name__, exc.msg, exc.lineno, exc.offset, exc.text or ""
+            )
+        return None
+
+    def run_tests(
+        self,
+        code: str,
+        tests: Sequence[str],
+        *,
+        setup: str = "",
+        entry_point: str | None = None,
+    ) -> CheckResult:
+        self.calls.append((code, tuple(tests)))
+        results = []
+        for test in tests:
+            namespace: dict[str, object] = {}
+            try:
+                exec(code + "\n" + setup, namespace)
+                exec(test, namespace)
+            except AssertionError:
+                results.append(TestResult(test, "failed", "assertion failed"))
+            except Exception as exc:
+                results.append(TestResult(test, "error", f"{type(exc).__name__}: {exc}"))
+            else:
+                results.append(TestResult(test, "passed"))
+        ok = all(r.status == "passed" for r in results) and results
+        return CheckResult("passed" if ok else "failed", None, tuple(results))

@@ -1,0 +1,259 @@
+"""run_loop driven by the scripted engine: exact event sequences per pipeline."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+
+from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+from lsc_tui.events import (
+    CandidateSelected,
+    CriticFinished,
+    FeedbackPrepared,
+    GenerationFinished,
+    HiddenScore,
+    LoopEvent,
+    RunFinished,
+    SyntaxChecked,
+    TestsFinished,
+    TokensGenerated,
+)
+from lsc_tui.loop.runner import run_loop
+from lsc_tui.tasks.model import HiddenSuite, Task
+from tests.unit.loop_fakes import FakeSandbox, make_pipeline
+
+GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
+WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
+BROKEN = "```python\ndef add(a, b)\n    return a + b\n```"
+TASK = Task(
+    "typed-1",
+    "Write add(a, b) returning the sum.",
+    ("assert add(2, 3) == 5",),
+    entry_point="add",
+    hidden=HiddenSuite(asserts=("assert add(-1, 1) == 0",)),
+)
+
+
+def ticking_clock(step: float = 0.001):
+    counter = itertools.count()
+    return lambda: next(counter) * step
+
+
+def run(kind: str, replies: list[str], **kwargs) -> tuple[list[LoopEvent], ScriptedEngine]:
+    engine = ScriptedEngine(replies)
+    events = list(
+        run_loop(
+            TASK,
+            make_pipeline(kind, kwargs.pop("max_iters", 3)),
+            FakeProvider(engine),
+            FakeSandbox(),
+            run_id="r1",
+            clock=ticking_clock(),
+            **kwargs,
+        )
+    )
+    return events, engine
+
+
+def kinds(events: list[LoopEvent]) -> list[str]:
+    """Event type names with token batches collapsed, for sequence assertions."""
+    names = [type(e).__name__ for e in events]
+    return [n for i, n in enumerate(names) if not (n.endswith("Tokens") or n == "TokensGenerated") or names[i - 1] != n]
+
+
+def test_one_shot_pass_is_the_exact_sequence() -> None:
+    events, _ = run("one-shot", [GOOD])
+    assert kinds(events) == [
+        "RunStarted",
+        "IterationStarted",
+        "ModelLoading",
+        "ModelLoaded",
+        "TokensGenerated",
+        "GenerationFinished",
+        "SyntaxChecked",
+        "TestsFinished",
+        "IterationFinished",
+        "RunFinished",
+    ]
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.success and final.first_attempt_passed and final.first_pass_iteration == 1
+    assert final.final_code == "def add(a, b):\n    return a + b\n"
+
+
+def test_one_shot_failure_does_not_loop() -> None:
+    events, engine = run("one-shot", [WRONG, GOOD])
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert not final.success and final.status == "failed"
+    assert len(engine.prompts) == 1
+
+
+def test_feedback_fixes_a_syntax_error_on_iteration_two() -> None:
+    events, engine = run("feedback", [BROKEN, GOOD])
+    assert kinds(events) == [
+        "RunStarted",
+        "IterationStarted",
+        "ModelLoading",
+        "ModelLoaded",
+        "TokensGenerated",
+        "GenerationFinished",
+        "SyntaxChecked",
+        "IterationFinished",
+        "FeedbackPrepared",
+        "IterationStarted",
+        "TokensGenerated",
+        "GenerationFinished",
+        "SyntaxChecked",
+        "TestsFinished",
+        "IterationFinished",
+        "RunFinished",
+    ]
+    syntax = [e for e in events if isinstance(e, SyntaxChecked)]
+    assert not syntax[0].ok and syntax[0].error is not None
+    assert syntax[0].error.line == 1
+    second_prompt = engine.prompts[1]
+    assert second_prompt[-2].role == "assistant"
+    assert "does not compile" in second_prompt[-1].content
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.success and not final.first_attempt_passed
+    assert final.first_pass_iteration == 2
+
+
+@pytest.mark.parametrize("kind", ["two-stage", "three-stage"])
+def test_logic_failure_fixed_by_critic_feedback(kind: str) -> None:
+    critique = "Sure! Here is the problem:\n- It subtracts; use `a + b`.\n```python\nx\n```"
+    events, engine = run(kind, [WRONG, critique, GOOD])
+    critic = [e for e in events if isinstance(e, CriticFinished)]
+    assert len(critic) == 1
+    assert critic[0].role == ("logic_critic" if kind == "three-stage" else "syntax_critic")
+    assert critic[0].reflection == "- It subtracts; use `a + b`."
+    critic_prompt = engine.prompts[1][-1].content
+    assert "assert add(2, 3) == 5" in critic_prompt
+    regenerate_prompt = engine.prompts[2][-1].content
+    assert "It subtracts" in regenerate_prompt and "These tests failed" in regenerate_prompt
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 2
+
+
+def test_three_stage_sends_syntax_errors_to_the_syntax_critic() -> None:
+    events, engine = run("three-stage", [BROKEN, "- Add a colon after the signature.", GOOD])
+    critic = [e for e in events if isinstance(e, CriticFinished)]
+    assert [c.role for c in critic] == ["syntax_critic"]
+    assert "SyntaxError" in engine.prompts[1][-1].content
+    # The regenerated code goes through the syntax stage again.
+    assert [e.ok for e in events if isinstance(e, SyntaxChecked)] == [False, True]
+
+
+def test_never_passing_stops_at_max_and_keeps_best_code() -> None:
+    events, engine = run("feedback", [BROKEN, WRONG, BROKEN], max_iters=3)
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.status == "failed" and not final.success
+    assert final.first_pass_iteration is None
+    assert final.final_code == "def add(a, b):\n    return a - b\n"
+    assert len(engine.prompts) == 3
+
+
+def test_hidden_tests_are_scored_after_the_loop_and_never_prompted() -> None:
+    scored: list[str] = []
+
+    def scorer(task: Task, code: str) -> HiddenScore:
+        scored.append(code)
+        return HiddenScore(True, 1, 1)
+
+    events, engine = run("feedback", [WRONG, GOOD], score_hidden=scorer)
+    assert scored == ["def add(a, b):\n    return a + b\n"]
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.hidden == HiddenScore(True, 1, 1)
+    everything_prompted = "".join(m.content for p in engine.prompts for m in p)
+    assert "add(-1, 1)" not in everything_prompted
+
+
+def test_cancel_mid_generation_stops_promptly() -> None:
+    gate = threading.Event()
+    cancel = threading.Event()
+    engine = ScriptedEngine([GOOD * 50], gate=gate, chunk_chars=1)
+    events: list[LoopEvent] = []
+
+    def consume() -> None:
+        events.extend(
+            run_loop(TASK, make_pipeline("feedback"), FakeProvider(engine), FakeSandbox(), cancel)
+        )
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    cancel.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.status == "cancelled"
+    assert not any(isinstance(e, TestsFinished) for e in events)
+
+
+def test_tokens_are_batched() -> None:
+    reply = "```python\n" + "# " + "x" * 600 + "\ndef add(a, b):\n    return a + b\n```"
+    engine = ScriptedEngine([reply], chunk_chars=1)
+    events = list(
+        run_loop(
+            TASK,
+            make_pipeline("one-shot"),
+            FakeProvider(engine),
+            FakeSandbox(),
+            clock=lambda: 0.0,
+        )
+    )
+    batches = [e for e in events if isinstance(e, TokensGenerated)]
+    assert "".join(b.text for b in batches) == reply
+    assert len(batches) == -(-len(reply) // 64)
+    assert all(len(b.text) == 64 for b in batches[:-1])
+
+
+def test_zero_tests_runs_only_the_syntax_stage() -> None:
+    task = Task("typed-2", "Write hello().", ())
+    events = list(
+        run_loop(
+            task,
+            make_pipeline("feedback"),
+            FakeProvider(ScriptedEngine(["```python\ndef hello():\n    return 1\n```"])),
+            FakeSandbox(),
+        )
+    )
+    assert not any(isinstance(e, TestsFinished) for e in events)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.success
+
+
+def test_reply_without_code_is_not_a_pass() -> None:
+    task = Task("typed-3", "Write hello().", ())
+    events = list(
+        run_loop(
+            task,
+            make_pipeline("one-shot"),
+            FakeProvider(ScriptedEngine(["I cannot help with that."])),
+            FakeSandbox(),
+        )
+    )
+    final = events[-1]
+    assert isinstance(final, RunFinished) and not final.success
+
+
+def test_select_samples_until_a_candidate_passes() -> None:
+    events, engine = run("select", [WRONG, BROKEN, GOOD], max_iters=7)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 3
+    assert len(engine.prompts) == 3
+    # Samples are independent: no feedback turn is appended.
+    assert all(len(p) == 2 for p in engine.prompts)
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert selected and selected[0].candidate == 3
+    assert not any(isinstance(e, FeedbackPrepared) for e in events)
+
+
+def test_generation_events_carry_prompt_and_counts() -> None:
+    events, _ = run("one-shot", [GOOD])
+    gen = next(e for e in events if isinstance(e, GenerationFinished))
+    assert "Write add(a, b)" in gen.prompt and gen.tokens > 0
