@@ -77,3 +77,13 @@ def block_network(
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     yield
+
+
+@pytest.fixture
+def mbpp_cache(lsc_home: Path) -> Path:
+    """Seed the per-test dataset cache from the shared MBPP files (sha256 checked)."""
+    from lsc_tui.paths import get_paths
+    from lsc_tui.tasks.datasets import import_datasets
+
+    import_datasets(MBPP_DIR)
+    return get_paths().datasets_dir

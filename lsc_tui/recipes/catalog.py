@@ -124,7 +124,9 @@ def load_recipe(path: Path) -> Recipe:
     """Parse and validate one recipe file."""
     recipe_id = path.stem
     if not RECIPE_ID_PATTERN.match(recipe_id):
-        raise RecipeError(f"{path}: recipe id '{recipe_id}' must be lower-case [a-z0-9._-]")
+        raise RecipeError(
+            f"{path}: recipe id '{recipe_id}' must be lower-case [a-z0-9._-]"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -160,7 +162,9 @@ def _check_keys(
             )
 
 
-def parse_recipe(recipe_id: str, data: Mapping[str, Any], source: Path | None) -> Recipe:
+def parse_recipe(
+    recipe_id: str, data: Mapping[str, Any], source: Path | None
+) -> Recipe:
     """Validate parsed TOML ``data`` as the recipe ``recipe_id``."""
     where = str(source) if source else f"recipe {recipe_id}"
     _check_keys(where, data, _TOP_KEYS, _REQUIRED_TOP)

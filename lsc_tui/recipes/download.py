@@ -40,7 +40,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True, slots=True)
 class DownloadProgress:
-    """A snapshot of one download, posted at most ten times a second and once at the end."""
+    """A snapshot of one download, posted up to ten times a second and at the end."""
 
     recipe_ref: str
     downloaded_bytes: int
@@ -95,14 +95,23 @@ def hub_endpoint(explicit: str | None = None) -> str:
 
 def offline_requested() -> bool:
     """Whether ``HF_HUB_OFFLINE`` is set to a true value right now."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
 
 
 class _ProgressMeter:
     """Turns byte counts into throttled DownloadProgress callbacks."""
 
     def __init__(
-        self, recipe_ref: str, total: int | None, start: int, callback: ProgressCallback | None
+        self,
+        recipe_ref: str,
+        total: int | None,
+        start: int,
+        callback: ProgressCallback | None,
     ) -> None:
         self.recipe_ref = recipe_ref
         self.total = total
@@ -257,8 +266,8 @@ def _hub_error(ref: str, endpoint: str, exc: BaseException) -> DownloadError:
 
     if isinstance(exc, hub_errors.GatedRepoError):
         return DownloadError(
-            f"cannot download {ref}: the repository is gated; accept its licence on the "
-            "hub and log in with `hf auth login`"
+            f"cannot download {ref}: the repository is gated; accept its licence "
+            "on the hub and log in with `hf auth login`"
         )
     if isinstance(exc, hub_errors.RepositoryNotFoundError):
         return DownloadError(
@@ -328,7 +337,9 @@ def _download_resumable(
 
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
     try:
-        metadata = get_hf_file_metadata(url, timeout=connect_timeout_s, endpoint=endpoint)
+        metadata = get_hf_file_metadata(
+            url, timeout=connect_timeout_s, endpoint=endpoint
+        )
     except Exception as exc:
         raise _hub_error(ref, endpoint, exc) from None
     hub_sha = metadata.etag.lower() if metadata.etag else None
@@ -336,11 +347,14 @@ def _download_resumable(
     total = metadata.size if metadata.size is not None else expected_size
     if expected_sha256 and hub_sha256 and hub_sha256 != expected_sha256.lower():
         raise DownloadError(
-            f"{ref} changed upstream: the hub's file has sha256 {hub_sha256[:12]}…, the "
-            f"recipe pins {expected_sha256[:12]}…; update the recipe or import the file"
+            f"{ref} changed upstream: the hub's file has sha256 {hub_sha256[:12]}…, "
+            f"the recipe pins {expected_sha256[:12]}…; update the recipe or import "
+            "the file"
         )
-    if expected_size is not None and metadata.size is not None and (
-        metadata.size != expected_size
+    if (
+        expected_size is not None
+        and metadata.size is not None
+        and (metadata.size != expected_size)
     ):
         raise DownloadError(
             f"{ref} changed upstream: the hub's file is {metadata.size} bytes, the "
@@ -378,7 +392,10 @@ def _download_resumable(
                 request_headers["Range"] = f"bytes={position}-"
             try:
                 with get_session().stream(
-                    "GET", url, headers=request_headers, timeout=timeout,
+                    "GET",
+                    url,
+                    headers=request_headers,
+                    timeout=timeout,
                     follow_redirects=True,
                 ) as response:
                     if response.status_code == 416 and total == position:
@@ -411,8 +428,9 @@ def _download_resumable(
                 if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
                     free = shutil.disk_usage(dest.parent).free
                     raise DownloadError(
-                        f"disk full while downloading {ref} ({_human_bytes(free)} free in "
-                        f"{dest.parent}); free some space and pull again to resume"
+                        f"disk full while downloading {ref} ({_human_bytes(free)} "
+                        f"free in {dest.parent}); free some space and pull again "
+                        "to resume"
                     ) from None
                 if meter.downloaded == position:
                     attempts_without_progress += 1

@@ -263,7 +263,9 @@ class _Reader:
     def count(self, what: str) -> int:
         value = int(self.unpack("<Q"))
         if value > _MAX_COUNT:
-            raise ModelError(f"{self.path} has an implausible {what} ({value}); not GGUF")
+            raise ModelError(
+                f"{self.path} has an implausible {what} ({value}); not GGUF"
+            )
         return value
 
     def string(self) -> str:
@@ -317,7 +319,9 @@ def read_gguf_header(path: Path) -> GGUFHeader:
             )
         version = int(reader.unpack("<I"))
         if version not in (2, 3):
-            raise ModelError(f"{path} uses GGUF version {version}; only 2 and 3 are read")
+            raise ModelError(
+                f"{path} uses GGUF version {version}; only 2 and 3 are read"
+            )
         n_tensors = reader.count("tensor count")
         n_kv = reader.count("metadata count")
         metadata: dict[str, Any] = {}
@@ -329,7 +333,9 @@ def read_gguf_header(path: Path) -> GGUFHeader:
             name = reader.string()
             n_dims = int(reader.unpack("<I"))
             if n_dims > 8:
-                raise ModelError(f"{path}: tensor {name} has {n_dims} dimensions; not GGUF")
+                raise ModelError(
+                    f"{path}: tensor {name} has {n_dims} dimensions; not GGUF"
+                )
             shape = tuple(int(reader.unpack("<Q")) for _ in range(n_dims))
             ggml_type = int(reader.unpack("<I"))
             offset = int(reader.unpack("<Q"))
@@ -351,10 +357,14 @@ def read_gguf_header(path: Path) -> GGUFHeader:
     )
     if expected_size is not None and file_size < expected_size:
         raise ModelError(
-            f"{path} is truncated: {file_size} bytes, its tensors need {expected_size}; "
-            "download or copy it again"
+            f"{path} is truncated: {file_size} bytes, its tensors need "
+            f"{expected_size}; download or copy it again"
         )
-    if expected_size is None and tensors and file_size < data_offset + tensors[-1].offset:
+    if (
+        expected_size is None
+        and tensors
+        and file_size < data_offset + tensors[-1].offset
+    ):
         raise ModelError(f"{path} is truncated; download or copy it again")
     return header
 
@@ -368,3 +378,68 @@ def _expected_size(tensors: list[TensorInfo], data_offset: int) -> int | None:
             return None
         end = max(end, tensor.offset + size)
     return data_offset + end
+
+
+def _encode_value(value: Any) -> tuple[int, bytes]:
+    """GGUF type id and bytes of a Python metadata value."""
+    if isinstance(value, bool):
+        return _BOOL, struct.pack("<?", value)
+    if isinstance(value, int):
+        if 0 <= value < 1 << 32:
+            return _U32, struct.pack("<I", value)
+        if -(1 << 31) <= value < 0:
+            return _I32, struct.pack("<i", value)
+        return _I64, struct.pack("<q", value)
+    if isinstance(value, float):
+        return _F32, struct.pack("<f", value)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _STR, struct.pack("<Q", len(raw)) + raw
+    if isinstance(value, list | tuple):
+        encoded = [_encode_value(item) for item in value]
+        item_type = encoded[0][0] if encoded else _U32
+        payload = b"".join(data for _, data in encoded)
+        return _ARR, struct.pack("<IQ", item_type, len(encoded)) + payload
+    raise TypeError(f"cannot store {type(value).__name__} in GGUF metadata")
+
+
+def write_gguf(
+    path: Path,
+    metadata: Mapping[str, Any],
+    tensors: tuple[tuple[str, tuple[int, ...], int], ...] = (),
+    *,
+    alignment: int = DEFAULT_ALIGNMENT,
+) -> int:
+    """Write a small, valid GGUF v3 file with zeroed tensor data; returns its size.
+
+    Meant for tests and demos (fake models for the store, the downloader and the
+    TUI); ``tensors`` are ``(name, shape, ggml_type)``.
+    """
+    header = bytearray(GGUF_MAGIC)
+    header += struct.pack("<IQQ", 3, len(tensors), len(metadata))
+    for key, value in metadata.items():
+        raw_key = key.encode("utf-8")
+        value_type, data = _encode_value(value)
+        header += struct.pack("<Q", len(raw_key)) + raw_key
+        header += struct.pack("<I", value_type) + data
+    offset = 0
+    data_bytes = 0
+    for name, shape, ggml_type in tensors:
+        info = TensorInfo(name, tuple(shape), ggml_type, offset)
+        size = info.n_bytes
+        if size is None:
+            raise ValueError(f"unknown ggml type {ggml_type}")
+        raw_name = name.encode("utf-8")
+        header += struct.pack("<Q", len(raw_name)) + raw_name
+        header += struct.pack("<I", len(shape))
+        header += b"".join(struct.pack("<Q", dim) for dim in shape)
+        header += struct.pack("<IQ", ggml_type, offset)
+        data_bytes = offset + size
+        offset += -(-size // alignment) * alignment
+    if tensors:
+        header += b"\0" * (-len(header) % alignment)
+    data_end = len(header) + data_bytes
+    with path.open("wb") as handle:
+        handle.write(header)
+        handle.truncate(data_end)
+    return data_end

@@ -27,12 +27,14 @@ class QuantFile:
     sha256: str | None = None
     """Lower-case hex sha256 of the file, when verified."""
     approx_size_bytes: int | None = None
-    """Size rounded as the hub's file listing shows it, when the exact one is unknown."""
+    """Size as the hub's file listing rounds it, when the exact one is unknown."""
 
     @property
     def best_size_bytes(self) -> int | None:
         """The exact size if known, else the approximate one."""
-        return self.size_bytes if self.size_bytes is not None else self.approx_size_bytes
+        return (
+            self.size_bytes if self.size_bytes is not None else self.approx_size_bytes
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,10 @@ class Recipe:
 
 
 def split_ref(ref: str) -> tuple[str, str | None]:
-    """Split ``RECIPE[:QUANT]`` into the recipe id and the lower-case quant (or None)."""
+    """Split ``RECIPE[:QUANT]`` into the recipe id and the lower-case quant."""
     recipe_id, sep, quant = ref.strip().partition(":")
     if not recipe_id or (sep and not quant):
-        raise RecipeError(f"'{ref}' is not RECIPE[:QUANT], e.g. qwen2.5-coder-1.5b-instruct")
+        raise RecipeError(
+            f"'{ref}' is not RECIPE[:QUANT], e.g. qwen2.5-coder-1.5b-instruct"
+        )
     return recipe_id, (quant.lower() if quant else None)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lsc_tui.engine.base import ModelSpec
-from lsc_tui.errors import ModelError, RecipeError
+from lsc_tui.errors import DownloadError, ModelError, RecipeError
 from lsc_tui.recipes.catalog import RECIPE_ID_PATTERN, Catalog
 from lsc_tui.recipes.download import (
     DownloadProgress,
@@ -99,9 +99,20 @@ def sha256_file(path: Path, chunk_bytes: int = 4 << 20) -> str:
 class ModelStore:
     """Installed models under ``models_dir``, resolved against the recipe catalog."""
 
-    def __init__(self, models_dir: Path, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        models_dir: Path,
+        catalog: Catalog,
+        *,
+        endpoint: str | None = None,
+        offline: bool = False,
+    ) -> None:
         self.models_dir = models_dir
         self.catalog = catalog
+        self.endpoint = endpoint
+        """Hub URL for pulls (None: HF_ENDPOINT or huggingface.co)."""
+        self.offline = offline
+        """Refuse to contact the hub at all."""
 
     # ----- lookup -------------------------------------------------------------
 
@@ -228,23 +239,24 @@ class ModelStore:
         recipe = self.catalog.recipes.get(model_id)
         if recipe is None and not custom:
             raise RecipeError(
-                f"unknown recipe '{model_id}'; valid ids: {', '.join(self.catalog.ids())}"
-                "; to register it under your own name pass --custom"
+                f"unknown recipe '{model_id}'; valid ids: "
+                f"{', '.join(self.catalog.ids())}; to register it under your own "
+                "name pass --custom"
             )
         if recipe is not None:
             if header.architecture != recipe.architecture:
                 raise ModelError(
-                    f"{source.name} is a '{header.architecture or 'unknown'}' model but "
-                    f"{recipe.id} needs '{recipe.architecture}'; pick the right file "
-                    "or recipe"
+                    f"{source.name} is a '{header.architecture or 'unknown'}' model "
+                    f"but {recipe.id} needs '{recipe.architecture}'; pick the right "
+                    "file or recipe"
                 )
             quant_file = recipe.quant(quant)
             filename = quant_file.filename
         else:
             if not RECIPE_ID_PATTERN.match(model_id):
                 raise RecipeError(
-                    f"custom name '{model_id}' must be lower-case letters, digits, '.', "
-                    "'_' or '-'"
+                    f"custom name '{model_id}' must be lower-case letters, digits, "
+                    "'.', '_' or '-'"
                 )
             quant_file = None
             quant = quant or (header.quant_name.lower() or "default")
@@ -298,12 +310,17 @@ class ModelStore:
         cancel: threading.Event | None = None,
         hf_download: HubDownload | None = None,
     ) -> InstalledModel:
-        """Download ``RECIPE[:QUANT]`` from the hub into the store (resumes a partial)."""
+        """Download ``RECIPE[:QUANT]`` into the store, resuming a partial file."""
         recipe, quant_file = self.catalog.resolve_ref(ref)
         canonical = recipe.ref(quant_file.name)
         existing = self.find(canonical)
         if existing is not None and existing.present:
             return existing
+        if self.offline:
+            raise DownloadError(
+                f"cannot pull {canonical}: offline mode is on (settings 'offline'); "
+                f"turn it off or `lsc models import FILE --as {canonical}`"
+            )
         target = self.models_dir / recipe.id / quant_file.filename
         result = download_file(
             recipe.repo_id,
@@ -314,6 +331,7 @@ class ModelStore:
             progress=progress,
             cancel=cancel,
             hf_download=hf_download,
+            endpoint=self.endpoint,
             recipe_ref=canonical,
         )
         try:

@@ -211,7 +211,9 @@ def import_datasets(source: Path, *, data_dir: Path | None = None) -> list[Path]
     """
     source = Path(source).expanduser()
     if not source.is_dir():
-        raise TaskError(f"{source} is not a directory; give the folder holding mbpp.jsonl")
+        raise TaskError(
+            f"{source} is not a directory; give the folder holding mbpp.jsonl"
+        )
     files: dict[str, bytes] = {}
     for spec in DATASET_FILES:
         found = _find_source(source, spec)
@@ -308,13 +310,16 @@ def fetch_mbpp_plus(
     actual = sha256_bytes(payload)
     if actual != gz_sha256:
         raise DownloadError(
-            f"MBPP+ download has sha256 {actual[:12]}..., expected {gz_sha256[:12]}...; "
+            f"MBPP+ download has sha256 {actual[:12]}..., "
+            f"expected {gz_sha256[:12]}...; "
             "nothing was written"
         )
     try:
         return gzip.decompress(payload)
     except (OSError, EOFError) as exc:
-        raise DownloadError(f"MBPP+ download is not valid gzip ({exc}); retry") from None
+        raise DownloadError(
+            f"MBPP+ download is not valid gzip ({exc}); retry"
+        ) from None
 
 
 def fetch_mbpp_from_hub(

@@ -71,7 +71,10 @@ def encode_value(value: Any) -> Any:
             "v": [[encode_value(k), encode_value(v)] for k, v in value.items()],
         }
     if isinstance(value, complex):
-        return {_TAG: "complex", "v": [encode_value(value.real), encode_value(value.imag)]}
+        return {
+            _TAG: "complex",
+            "v": [encode_value(value.real), encode_value(value.imag)],
+        }
     if isinstance(value, bytes | bytearray):
         return {_TAG: "bytes", "v": bytes(value).hex()}
     raise TypeError(f"cannot cache a value of type {type(value).__name__}")

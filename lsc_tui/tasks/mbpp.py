@@ -37,8 +37,10 @@ LAST_TASK = 974
 
 Visible = Literal["first", "all"]
 
-# EvalPlus 0.3.1 special oracles, keyed by entry point (evalplus/eval/_special_oracle.py).
-MBPP_OUTPUT_NOT_NONE_TASKS = frozenset({"check_str", "text_match_three", "text_starta_endb"})
+# EvalPlus 0.3.1 special oracles by entry point (evalplus/eval/_special_oracle.py).
+MBPP_OUTPUT_NOT_NONE_TASKS = frozenset(
+    {"check_str", "text_match_three", "text_starta_endb"}
+)
 MBPP_OUTPUT_SET_EQ_TASKS = frozenset(
     {
         "similar_elements",
@@ -219,7 +221,9 @@ def _parse_plus(path: Path) -> dict[int, MbppPlusRecord]:
         description, prompt_assert = _split_prompt(row["prompt"])
         statements = parse_tests(row["assertion"])
         imports = tuple(
-            s for s in statements if isinstance(ast.parse(s).body[0], ast.Import | ast.ImportFrom)
+            s
+            for s in statements
+            if isinstance(ast.parse(s).body[0], ast.Import | ast.ImportFrom)
         )
         asserts = tuple(s for s in statements if s not in imports)
         plus_raw = row["plus_input"] if isinstance(row["plus_input"], list) else []
@@ -234,7 +238,9 @@ def _parse_plus(path: Path) -> dict[int, MbppPlusRecord]:
             base_inputs=tuple(
                 tuple(inp) for inp in deserialize_inputs(number, row["base_input"])
             ),
-            plus_inputs=tuple(tuple(inp) for inp in deserialize_inputs(number, plus_raw)),
+            plus_inputs=tuple(
+                tuple(inp) for inp in deserialize_inputs(number, plus_raw)
+            ),
             atol=float(row["atol"] or 0),
         )
     return records
@@ -329,7 +335,9 @@ def load_mbpp_task(
         sandbox=sandbox,
         output_not_none=plus.comparison == "not_none",
     )
-    setup_lines = [*plus.imports, record.setup_code] if record.setup_code else plus.imports
+    setup_lines = (
+        [*plus.imports, record.setup_code] if record.setup_code else plus.imports
+    )
     return Task(
         task_id=f"mbpp/{number}",
         description=plus.description or record.text,

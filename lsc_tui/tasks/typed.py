@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 
@@ -72,16 +73,14 @@ def _bound_names(tree: ast.AST) -> set[str]:
 
 
 def infer_entry_point(tests: Sequence[str], setup_code: str = "") -> str | None:
-    """The first function the tests call that is neither a builtin nor defined by them."""
+    """The first function the tests call that is not a builtin or defined by them."""
     trees = [ast.parse(test) for test in tests]
     defined: set[str] = set()
     for tree in trees:
         defined |= _bound_names(tree)
     if setup_code.strip():
-        try:
+        with contextlib.suppress(SyntaxError):
             defined |= _bound_names(ast.parse(setup_code))
-        except SyntaxError:
-            pass
     for tree in trees:
         for name in _called_names(tree):
             if name not in _BUILTIN_NAMES and name not in defined:

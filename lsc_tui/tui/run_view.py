@@ -6,6 +6,7 @@ same for live runs, replays and history.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lsc_tui.events import (
@@ -35,6 +36,17 @@ from lsc_tui.sandbox.result import CompileError, TestResult
 CHARS_PER_TOKEN = 3.5
 """Rough characters per token, for the live tokens/s estimate while streaming."""
 
+_FENCE_LINE = re.compile(r"^\s*```[\w+-]*\s*$")
+_PARTIAL_FENCE = re.compile(r"^\s*`{1,3}[\w+-]*$")
+
+
+def strip_fences(stream: str) -> str:
+    """Drop Markdown fence lines (and a half-written one at the end) from raw text."""
+    lines = stream.split("\n")
+    if lines and _PARTIAL_FENCE.match(lines[-1]):
+        lines[-1] = ""
+    return "\n".join(line for line in lines if not _FENCE_LINE.match(line)).lstrip("\n")
+
 
 @dataclass
 class CandidateRecord:
@@ -61,8 +73,8 @@ class CandidateRecord:
 
     @property
     def display_code(self) -> str:
-        """The code to show: extracted code when known, else the raw stream."""
-        return self.code if self.code is not None else self.stream
+        """The code to show: extracted code when known, else the stream unfenced."""
+        return self.code if self.code is not None else strip_fences(self.stream)
 
 
 @dataclass

@@ -161,6 +161,17 @@ class DashboardScreen(Screen[None]):
         self.mode = mode
         self.render_all()
 
+    def show_failure(self, error: BaseException) -> None:
+        """The run worker crashed before the loop could report it; say so."""
+        title = getattr(error, "title", "Error")
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        iteration = self.view.current.number if self.view.current else 0
+        self.view.failed = RunFailed(
+            self.view.run_id, iteration, self.view.last_at or 0.0, message, title
+        )
+        self.mode = "finished"
+        self.render_all()
+
     # -- the single event handler --------------------------------------------------
 
     @on(LoopEventPosted)

@@ -1,0 +1,152 @@
+"""Shared helpers for TUI tests: a fake sandbox, a scripted session, a fixed clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+from lsc_tui.events import LoopEvent
+from lsc_tui.sandbox.result import CheckResult, CompileError, TestResult
+from lsc_tui.settings import Settings, load_settings
+from lsc_tui.tasks.model import Task
+from lsc_tui.tasks.typed import typed_task
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+THREE_STAGE_LOG = FIXTURES / "tui_three_stage_run.jsonl"
+THREE_STAGE_MIDRUN_LOG = FIXTURES / "tui_three_stage_midrun.jsonl"
+
+ADD_TASK_DESCRIPTION = "Write a function add_nums(a, b) that returns the sum of a and b."
+ADD_TASK_TESTS = (
+    "assert add_nums(1, 2) == 3\nassert add_nums(-1, 1) == 0\nassert add_nums(0, 0) == 0"
+)
+SYNTAX_ERROR_REPLY = "```python\ndef add_nums(a, b)\n    return a + b\n```"
+WRONG_REPLY = "```python\ndef add_nums(a, b):\n    return a - b\n```"
+RIGHT_REPLY = "```python\ndef add_nums(a, b):\n    return a + b\n```"
+SYNTAX_CRITIC_REPLY = "The def line lacks a colon. Add ':' after the parameters."
+LOGIC_CRITIC_REPLY = "The function subtracts; it must add a and b. Use a + b."
+
+
+class FakeSandbox:
+    """Compiles with ``compile`` and runs asserts in-process (test code is ours)."""
+
+    def check_syntax(self, code: str) -> CompileError | None:
+        """The first syntax error, like the real sandbox reports it."""
+        try:
+            compile(code, "<candidate>", "exec")
+        except SyntaxError as exc:
+            return CompileError(
+                type(exc).__name__, exc.msg or "", exc.lineno, exc.offset, exc.text or ""
+            )
+        return None
+
+    def run_tests(
+        self,
+        code: str,
+        tests: Sequence[str],
+        *,
+        setup: str = "",
+        entry_point: str | None = None,
+    ) -> CheckResult:
+        """Run each assert against the code in a fresh namespace."""
+        error = self.check_syntax(code)
+        if error is not None:
+            return CheckResult("syntax_error", error)
+        results: list[TestResult] = []
+        for source in tests:
+            namespace: dict[str, Any] = {}
+            try:
+                exec(setup + "\n" + code, namespace)
+                exec(source, namespace)
+            except AssertionError as exc:
+                results.append(TestResult(source, "failed", str(exc) or "assertion failed"))
+            except Exception as exc:
+                results.append(TestResult(source, "error", f"{type(exc).__name__}: {exc}"))
+            else:
+                results.append(TestResult(source, "passed"))
+        verdict = "passed" if all(r.status == "passed" for r in results) else "failed"
+        return CheckResult(verdict, None, tuple(results))  # type: ignore[arg-type]
+
+
+class StepClock:
+    """A clock that advances a fixed step on every reading (deterministic ``at``)."""
+
+    def __init__(self, step: float = 0.05) -> None:
+        self.now = 0.0
+        self.step = step
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.now = round(self.now + self.step, 6)
+            return self.now
+
+
+def add_task() -> Task:
+    """The typed task the fixtures and flows use."""
+    return typed_task(ADD_TASK_DESCRIPTION, (ADD_TASK_TESTS,))
+
+
+def three_stage_provider(
+    *, seconds_per_chunk: float = 0.0, gate: threading.Event | None = None
+) -> FakeProvider:
+    """Syntax error, then a wrong answer, then the right one, with both critics."""
+    return FakeProvider(
+        {
+            "generator": ScriptedEngine(
+                [SYNTAX_ERROR_REPLY, WRONG_REPLY, RIGHT_REPLY],
+                model_id="fake-generator",
+                seconds_per_chunk=seconds_per_chunk,
+                gate=gate,
+            ),
+            "syntax_critic": ScriptedEngine(
+                [SYNTAX_CRITIC_REPLY], model_id="fake-syntax-critic"
+            ),
+            "logic_critic": ScriptedEngine(
+                [LOGIC_CRITIC_REPLY], model_id="fake-logic-critic"
+            ),
+        }
+    )
+
+
+def make_session(
+    settings: Settings,
+    provider: FakeProvider,
+    *,
+    record: bool = False,
+    clock: Callable[[], float] | None = None,
+) -> Any:
+    """A real Session over the fake provider and the fake sandbox."""
+    from lsc_tui.loop.session import Session
+
+    return Session(
+        settings,
+        provider=provider,
+        sandbox=FakeSandbox(),
+        record=record,
+        clock=clock or StepClock(),
+    )
+
+
+def test_settings(**changes: Any) -> Settings:
+    """Settings from the (per-test) LSC_HOME with a fixed theme."""
+    return load_settings(env={"LSC_HOME": _lsc_home()}).replace(
+        theme="textual-dark", **changes
+    )
+
+
+def _lsc_home() -> str:
+    import os
+
+    return os.environ["LSC_HOME"]
+
+
+def three_stage_events() -> list[LoopEvent]:
+    """Run the scripted three-stage task once and collect its events."""
+    from lsc_tui.loop.session import RunRequest
+
+    session = make_session(test_settings(), three_stage_provider())
+    request = RunRequest(task=add_task(), pipeline="three-stage")
+    return list(session.run(request))
