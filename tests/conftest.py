@@ -57,7 +57,7 @@ def _is_loopback(address: Any) -> bool:
 def block_network(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """Make any non-loopback connection fail loudly unless the test is marked network."""
+    """Fail any non-loopback connection loudly unless the test is marked network."""
     if request.node.get_closest_marker("network"):
         yield
         return

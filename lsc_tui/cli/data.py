@@ -48,7 +48,7 @@ def import_cmd(directory: Path) -> None:
     help="Pin for the alternative URL's .gz file.",
 )
 def pull(mbpp_plus_url: str | None, mbpp_plus_sha256: str | None) -> None:
-    """Download MBPP (hub parquet, needs pyarrow) and MBPP+ v0.2.0 (EvalPlus release)."""
+    """Download MBPP (hub parquet; needs pyarrow) and MBPP+ v0.2.0 (EvalPlus)."""
     with friendly_errors():
         from lsc_tui.settings import load_settings
         from lsc_tui.tasks.datasets import (
@@ -58,12 +58,12 @@ def pull(mbpp_plus_url: str | None, mbpp_plus_sha256: str | None) -> None:
         )
 
         settings = load_settings()
-        click.echo("downloading MBPP and MBPP+ ...", err=True)
         paths = pull_datasets(
             endpoint=settings.hf_endpoint,
             offline=settings.offline,
             mbpp_plus_url=mbpp_plus_url or MBPP_PLUS_URL,
             mbpp_plus_gz_sha256=mbpp_plus_sha256 or MBPP_PLUS_GZ_SHA256,
+            progress=lambda message: click.echo(message, err=True),
         )
         for path in paths:
             click.echo(f"downloaded {path.name} (sha256 ok) -> {path}")
@@ -77,7 +77,7 @@ def status(as_json: bool) -> None:
     Exits 1 when a required file is missing or does not match.
     """
     with friendly_errors():
-        from lsc_tui.tasks.datasets import datasets_dir, dataset_status
+        from lsc_tui.tasks.datasets import dataset_status, datasets_dir
 
         root = datasets_dir()
         statuses = dataset_status()

@@ -90,7 +90,9 @@ def run_task(
 
 @click.command()
 @click.argument("text")
-@click.option("--test", "tests", multiple=True, help="An assert statement (repeatable).")
+@click.option(
+    "--test", "tests", multiple=True, help="An assert statement (repeatable)."
+)
 @click.option(
     "--tests-file",
     type=click.Path(dir_okay=False, path_type=Path),

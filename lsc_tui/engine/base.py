@@ -40,7 +40,7 @@ class SamplingParams:
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """Everything needed to load one model for a role, resolved from a recipe or path."""
+    """Everything needed to load one model for a role (from a recipe or a path)."""
 
     model_id: str
     path: Path

@@ -129,7 +129,9 @@ class FakeProvider:
 
 
 def load_script(path: Path) -> FakeProvider:
-    """Build a provider from a JSON script: ``{"replies": [...], "seconds_per_chunk": 0}``.
+    """Build a provider from a JSON script.
+
+    The script is ``{"replies": [...], "seconds_per_chunk": 0}``.
 
     Used by the hidden ``--engine fake:<script.json>`` option for end-to-end tests.
     Roles may also get their own lists: ``{"generator": [...], "logic_critic": [...]}``.

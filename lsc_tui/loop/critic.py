@@ -13,7 +13,8 @@ MAX_REFLECTION_LINES = 8
 
 _FENCED = re.compile(r"```.*?(```|\Z)", re.DOTALL)
 _CHATTER = re.compile(
-    r"^\s*(sure|certainly|of course|here('s| is| are)|i hope|let me know|great|okay|ok[,.!]"
+    r"^\s*(sure|certainly|of course|here('s| is| are)|i hope|let me know|great"
+    r"|okay|ok[,.!]"
     r"|happy to help|the (corrected|fixed|updated) (code|version)|corrected code)\b",
     re.IGNORECASE,
 )
@@ -23,7 +24,7 @@ _CODE_LINE = re.compile(
 
 
 def clean_reflection(raw: str) -> str:
-    """Strip code blocks, code-looking lines and chatter; keep at most ~600 characters."""
+    """Strip code blocks, code-looking lines and chatter; keep ~600 characters."""
     text = _FENCED.sub("", raw)
     kept: list[str] = []
     for line in text.splitlines():

@@ -65,7 +65,7 @@ def _unfenced_code(reply: str) -> str:
 
 
 def _is_example_statement(node: ast.stmt) -> bool:
-    """True for top-level statements that test or demo the code rather than define it."""
+    """True for top-level statements that test or demo the code, not define it."""
     if isinstance(node, ast.Assert):
         return True
     if isinstance(node, ast.If):
@@ -84,7 +84,7 @@ def _is_example_statement(node: ast.stmt) -> bool:
 
 
 def sanitize(code: str) -> str:
-    """Remove the model's own asserts, main blocks and example calls, keeping definitions."""
+    """Drop the model's own asserts, main blocks and example calls; keep definitions."""
     try:
         tree = ast.parse(code)
     except SyntaxError:

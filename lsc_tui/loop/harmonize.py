@@ -57,7 +57,7 @@ def _called_inside(tree: ast.Module) -> set[str]:
 
 
 def rename_identifier(code: str, old: str, new: str) -> str:
-    """Replace every NAME token ``old`` with ``new`` (strings and comments untouched)."""
+    """Replace each NAME token ``old`` with ``new``; strings and comments stay."""
     tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     renamed = [
         tok._replace(string=new)

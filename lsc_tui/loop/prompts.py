@@ -56,7 +56,7 @@ def generator_messages(
     previous_reply: str | None = None,
     feedback: str | None = None,
 ) -> list[ChatMessage]:
-    """The generator conversation; with feedback, it continues after the last attempt."""
+    """The generator conversation; feedback continues it after the last attempt."""
     messages = _with_system(GENERATOR_SYSTEM, task_text(task), family)
     if previous_reply is not None and feedback:
         messages.append(ChatMessage("assistant", previous_reply))

@@ -106,7 +106,10 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
             case IterationFinished():
                 _iteration(iterations, event.iteration)["status"] = event.status
             case CandidateSelected():
-                result["selected"] = {"iteration": event.candidate, "reason": event.reason}
+                result["selected"] = {
+                    "iteration": event.candidate,
+                    "reason": event.reason,
+                }
             case RunFailed():
                 result["error"] = event.message
             case RunFinished():

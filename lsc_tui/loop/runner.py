@@ -136,7 +136,7 @@ class _Loop:
             raise _Cancelled
 
     def engine_for(self, role: Role) -> Generator[LoopEvent, None, None]:
-        """Yield loading events when ``role``'s model is not in memory yet, then load it."""
+        """Load ``role``'s model if needed, yielding loading events around it."""
         if self.engines.is_loaded(role):
             return
         model_id = self.engines.model_id(role)
@@ -154,7 +154,7 @@ class _Loop:
         params: SamplingParams,
         make_event: Callable[[str], LoopEvent],
     ) -> Generator[LoopEvent, None, tuple[str, GenerationStats | None, float]]:
-        """Stream one generation, yielding batched text events; return text and stats."""
+        """Stream one generation as batched text events; return text and stats."""
         yield from self.engine_for(role)
         engine = self.engines.get(role)
         begun = self.clock()

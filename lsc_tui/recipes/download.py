@@ -103,6 +103,19 @@ def offline_requested() -> bool:
     }
 
 
+def _quiet_hub() -> None:
+    """Turn off huggingface_hub telemetry unless the user opted in explicitly.
+
+    With telemetry on, huggingface_hub first fetches an "agent harness" registry from
+    the endpoint (3 s timeout) and caches it under HF_HOME: an extra request that a
+    local-first tool should not make, and a delay when the hub is unreachable.
+    """
+    from huggingface_hub import constants
+
+    if os.environ.get("HF_HUB_DISABLE_TELEMETRY", "").strip() not in {"0", "false"}:
+        constants.HF_HUB_DISABLE_TELEMETRY = True
+
+
 class _ProgressMeter:
     """Turns byte counts into throttled DownloadProgress callbacks."""
 
@@ -229,6 +242,7 @@ def download_file(
             "or register a file you have with `lsc models import FILE --as REF`"
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _quiet_hub()
     if hf_download is not None:
         return _download_with_hub_function(
             hf_download,
@@ -408,7 +422,7 @@ def _download_resumable(
                         digest = hashlib.sha256()
                         meter.downloaded = 0
                         meter.start_bytes = 0
-                    for chunk in response.iter_bytes(CHUNK_BYTES):
+                    for chunk in response.iter_bytes():
                         if cancel is not None and cancel.is_set():
                             out.flush()
                             raise DownloadCancelledError(

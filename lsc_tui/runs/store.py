@@ -183,7 +183,8 @@ class RunStore:
     def list_runs(self, limit: int = 100) -> list[RunSummary]:
         """The most recent runs first."""
         rows = self._db.execute(
-            "SELECT run_id, started_at, task_id, description, pipeline, status, success,"
+            "SELECT run_id, started_at, task_id, description, pipeline, status,"
+            " success,"
             " iterations, seconds, hidden_passed FROM runs"
             " ORDER BY started_at DESC, rowid DESC LIMIT ?",
             (limit,),

@@ -214,7 +214,8 @@ def _run_ops(job: dict[str, Any], channel: Channel, wire: Any) -> None:
                     value = eval(compile(op["src"], "<test>", "eval"), namespace)
                 else:
                     args = wire.decode(op["args"])
-                    value = namespace[op["fn"]](*args)
+                    kwargs = wire.decode(op["kw"]) if op.get("kw") else {}
+                    value = namespace[op["fn"]](*args, **kwargs)
                 encoded = wire.encode(value)
                 text = wire.dumps(encoded)
                 if len(text) > ITEM_LIMIT_BYTES:

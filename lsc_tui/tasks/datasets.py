@@ -379,6 +379,7 @@ def pull_datasets(
     read_parquet: ParquetReader | None = None,
     hub_download: HubDownload | None = None,
     timeout_s: float = 30.0,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Download MBPP (hub parquet) and MBPP+ (release asset) and cache them verified.
 
@@ -386,15 +387,18 @@ def pull_datasets(
     """
     if _offline_requested(offline):
         raise DownloadError(
-            "offline mode is on (settings or HF_HUB_OFFLINE); "
+            "offline mode is on (LSC_OFFLINE, config `offline` or HF_HUB_OFFLINE); "
             "use `lsc data import DIR` instead"
         )
     reader = read_parquet or _default_parquet_reader()
     root = datasets_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda _message: None)
+    say(f"downloading MBPP+ v0.2.0 from {mbpp_plus_url}")
     plus_bytes = fetch_mbpp_plus(
         mbpp_plus_url, gz_sha256=mbpp_plus_gz_sha256, timeout_s=timeout_s
     )
+    say(f"downloading MBPP from the hub ({MBPP_HUB_REPO})")
     mbpp_bytes = fetch_mbpp_from_hub(
         cache_dir=root / ".hub",
         endpoint=endpoint,

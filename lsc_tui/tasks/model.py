@@ -1,4 +1,4 @@
-"""The Task value: what the loop solves, with visible tests and (optionally) hidden ones."""
+"""The Task value: what the loop solves, its visible tests and hidden ones."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ TaskSource = Literal["typed", "mbpp"]
 
 @dataclass(frozen=True, slots=True)
 class HiddenInputs:
-    """EvalPlus-style hidden inputs: call ``entry_point`` on each and compare outputs."""
+    """EvalPlus-style hidden inputs: call ``entry_point`` on each, compare outputs."""
 
     entry_point: str
     inputs: tuple[tuple[Any, ...], ...]
     expected: tuple[Any, ...]
     atol: float = 0.0
     comparison: str = "exact"
-    """How outputs are compared: ``exact``, ``set`` or ``not_none`` (EvalPlus special cases)."""
+    """Output comparison: ``exact``, ``set`` or ``not_none`` (EvalPlus cases)."""
     base_count: int | None = None
     """How many leading ``inputs`` are MBPP+ base inputs (the rest are plus inputs);
     None when the split is unknown."""

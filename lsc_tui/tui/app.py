@@ -11,11 +11,11 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -55,7 +55,7 @@ class LscApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "lsc"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_task", "New task", id="new_task", tooltip="Type a new task"),
         Binding(
             "t",
@@ -66,7 +66,12 @@ class LscApp(App[None]):
             tooltip="Pick an MBPP task by number",
         ),
         Binding(
-            "r", "rerun", "Re-run", show=False, id="rerun", tooltip="Run the last task again"
+            "r",
+            "rerun",
+            "Re-run",
+            show=False,
+            id="rerun",
+            tooltip="Run the last task again",
         ),
         Binding(
             "s,escape",
@@ -93,7 +98,12 @@ class LscApp(App[None]):
         ),
         Binding("m", "show_models", "Models", id="models", tooltip="Manage models"),
         Binding(
-            "h", "show_history", "History", show=False, id="history", tooltip="Past runs"
+            "h",
+            "show_history",
+            "History",
+            show=False,
+            id="history",
+            tooltip="Past runs",
         ),
         Binding(
             "question_mark,f1",
@@ -148,7 +158,7 @@ class LscApp(App[None]):
     # -- life cycle ----------------------------------------------------------------
 
     def on_mount(self) -> None:
-        """Apply the theme, show the dashboard, then replay, start, or ask for models."""
+        """Apply the theme and show the dashboard; replay, start or ask for models."""
         try:
             self.theme = self.settings.theme
         except Exception:
@@ -164,6 +174,11 @@ class LscApp(App[None]):
             self.start_choice(TaskChoice(self._start_task, None, None))
         elif self._check_models and not self.generator_available():
             self.action_show_models(first_start=True)
+
+    @property
+    def session_started(self) -> bool:
+        """Whether a session exists (so it may hold loaded models to free)."""
+        return self._session is not None
 
     @property
     def session(self) -> Session:
@@ -226,7 +241,9 @@ class LscApp(App[None]):
         self.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="loop", name="run")
-    def _run_loop(self, request: RunRequest, cancel: threading.Event, serial: int) -> None:
+    def _run_loop(
+        self, request: RunRequest, cancel: threading.Event, serial: int
+    ) -> None:
         """Iterate the session's events in a thread, posting one message per event."""
         worker = get_current_worker()
         dashboard = self.dashboard

@@ -19,7 +19,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Stop run", "Stop the running task; the partial run is kept", "stop_run"),
     ("Previous iteration", "Show the previous iteration", "screen.previous_iteration"),
     ("Next iteration", "Show the next iteration", "screen.next_iteration"),
-    ("Toggle diff", "Diff the code against the previous iteration", "screen.toggle_diff"),
+    (
+        "Toggle diff",
+        "Diff the code against the previous iteration",
+        "screen.toggle_diff",
+    ),
     ("Copy code", "Copy the shown code (also saved to a file)", "copy_code"),
     ("Export run", "Write the run as JSONL events and its final code", "export_run"),
     ("Models", "Pull, import, remove models and assign roles", "show_models"),

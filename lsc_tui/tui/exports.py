@@ -36,7 +36,9 @@ def read_events_jsonl(path: Path) -> list[LoopEvent]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise RunNotFoundError(f"cannot read event log {path}: {exc.strerror}") from None
+        raise RunNotFoundError(
+            f"cannot read event log {path}: {exc.strerror}"
+        ) from None
     events: list[LoopEvent] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -18,7 +18,7 @@ class LoopEventPosted(Message, bubble=False):
         super().__init__()
         self.event = event
         self.serial = serial
-        """Which run (counted by the app) produced it; stale runs' events are dropped."""
+        """Which run (counted by the app) produced it; stale runs are ignored."""
 
 
 @dataclass(frozen=True, slots=True)

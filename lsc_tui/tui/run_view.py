@@ -196,7 +196,7 @@ class RunView:
         return -1
 
     def tokens_per_second(self) -> float | None:
-        """Live generation speed: exact after a generation, estimated while streaming."""
+        """Generation speed: estimated while streaming, exact after a generation."""
         current = self.current
         shown = current.shown if current is not None else None
         if (

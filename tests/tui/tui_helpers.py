@@ -18,9 +18,13 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 THREE_STAGE_LOG = FIXTURES / "tui_three_stage_run.jsonl"
 THREE_STAGE_MIDRUN_LOG = FIXTURES / "tui_three_stage_midrun.jsonl"
 
-ADD_TASK_DESCRIPTION = "Write a function add_nums(a, b) that returns the sum of a and b."
+ADD_TASK_DESCRIPTION = (
+    "Write a function add_nums(a, b) that returns the sum of a and b."
+)
 ADD_TASK_TESTS = (
-    "assert add_nums(1, 2) == 3\nassert add_nums(-1, 1) == 0\nassert add_nums(0, 0) == 0"
+    "assert add_nums(1, 2) == 3\n"
+    "assert add_nums(-1, 1) == 0\n"
+    "assert add_nums(0, 0) == 0"
 )
 SYNTAX_ERROR_REPLY = "```python\ndef add_nums(a, b)\n    return a + b\n```"
 WRONG_REPLY = "```python\ndef add_nums(a, b):\n    return a - b\n```"
@@ -38,7 +42,11 @@ class FakeSandbox:
             compile(code, "<candidate>", "exec")
         except SyntaxError as exc:
             return CompileError(
-                type(exc).__name__, exc.msg or "", exc.lineno, exc.offset, exc.text or ""
+                type(exc).__name__,
+                exc.msg or "",
+                exc.lineno,
+                exc.offset,
+                exc.text or "",
             )
         return None
 
@@ -61,9 +69,13 @@ class FakeSandbox:
                 exec(setup + "\n" + code, namespace)
                 exec(source, namespace)
             except AssertionError as exc:
-                results.append(TestResult(source, "failed", str(exc) or "assertion failed"))
+                results.append(
+                    TestResult(source, "failed", str(exc) or "assertion failed")
+                )
             except Exception as exc:
-                results.append(TestResult(source, "error", f"{type(exc).__name__}: {exc}"))
+                results.append(
+                    TestResult(source, "error", f"{type(exc).__name__}: {exc}")
+                )
             else:
                 results.append(TestResult(source, "passed"))
         verdict = "passed" if all(r.status == "passed" for r in results) else "failed"

@@ -55,7 +55,9 @@ class FakeSandbox:
             except AssertionError:
                 results.append(TestResult(test, "failed", "assertion failed"))
             except Exception as exc:
-                results.append(TestResult(test, "error", f"{type(exc).__name__}: {exc}"))
+                results.append(
+                    TestResult(test, "error", f"{type(exc).__name__}: {exc}")
+                )
             else:
                 results.append(TestResult(test, "passed"))
         ok = all(r.status == "passed" for r in results) and results

@@ -12,7 +12,14 @@ from lsc_tui.sandbox.result import CompileError, TestResult
 
 SAMPLES: list[ev.LoopEvent] = [
     ev.RunStarted(
-        "r", 0, 0.0, "mbpp/11", "desc", ("assert f(1) == 2",), "three-stage", 3,
+        "r",
+        0,
+        0.0,
+        "mbpp/11",
+        "desc",
+        ("assert f(1) == 2",),
+        "three-stage",
+        3,
         (ev.RoleModel("generator", "qwen", "abc"),),
     ),
     ev.ModelLoading("r", 1, 0.1, "generator", "qwen"),
@@ -24,9 +31,15 @@ SAMPLES: list[ev.LoopEvent] = [
     ev.SyntaxChecked("r", 1, 0.7, False, CompileError("SyntaxError", "bad", 1, 4, "x")),
     ev.SyntaxChecked("r", 1, 0.7, True, None),
     ev.TestsFinished(
-        "r", 1, 0.8,
+        "r",
+        1,
+        0.8,
         (TestResult("assert f(1) == 2", "failed", "expected 2, got 3", weak=True),),
-        0, 1, "out", "err", 0.05,
+        0,
+        1,
+        "out",
+        "err",
+        0.05,
     ),
     ev.CriticStarted("r", 1, 0.9, "logic_critic", "phi"),
     ev.CriticTokens("r", 1, 1.0, "logic_critic", "- use +"),

@@ -41,7 +41,9 @@ def ticking_clock(step: float = 0.001):
     return lambda: next(counter) * step
 
 
-def run(kind: str, replies: list[str], **kwargs) -> tuple[list[LoopEvent], ScriptedEngine]:
+def run(
+    kind: str, replies: list[str], **kwargs
+) -> tuple[list[LoopEvent], ScriptedEngine]:
     engine = ScriptedEngine(replies)
     events = list(
         run_loop(
@@ -60,7 +62,11 @@ def run(kind: str, replies: list[str], **kwargs) -> tuple[list[LoopEvent], Scrip
 def kinds(events: list[LoopEvent]) -> list[str]:
     """Event type names with token batches collapsed, for sequence assertions."""
     names = [type(e).__name__ for e in events]
-    return [n for i, n in enumerate(names) if not (n.endswith("Tokens") or n == "TokensGenerated") or names[i - 1] != n]
+    return [
+        n
+        for i, n in enumerate(names)
+        if not (n.endswith("Tokens") or n == "TokensGenerated") or names[i - 1] != n
+    ]
 
 
 def test_one_shot_pass_is_the_exact_sequence() -> None:
@@ -79,7 +85,9 @@ def test_one_shot_pass_is_the_exact_sequence() -> None:
     ]
     final = events[-1]
     assert isinstance(final, RunFinished)
-    assert final.success and final.first_attempt_passed and final.first_pass_iteration == 1
+    assert (
+        final.success and final.first_attempt_passed and final.first_pass_iteration == 1
+    )
     assert final.final_code == "def add(a, b):\n    return a + b\n"
 
 
@@ -125,22 +133,31 @@ def test_feedback_fixes_a_syntax_error_on_iteration_two() -> None:
 
 @pytest.mark.parametrize("kind", ["two-stage", "three-stage"])
 def test_logic_failure_fixed_by_critic_feedback(kind: str) -> None:
-    critique = "Sure! Here is the problem:\n- It subtracts; use `a + b`.\n```python\nx\n```"
+    critique = (
+        "Sure! Here is the problem:\n- It subtracts; use `a + b`.\n```python\nx\n```"
+    )
     events, engine = run(kind, [WRONG, critique, GOOD])
     critic = [e for e in events if isinstance(e, CriticFinished)]
     assert len(critic) == 1
-    assert critic[0].role == ("logic_critic" if kind == "three-stage" else "syntax_critic")
+    assert critic[0].role == (
+        "logic_critic" if kind == "three-stage" else "syntax_critic"
+    )
     assert critic[0].reflection == "- It subtracts; use `a + b`."
     critic_prompt = engine.prompts[1][-1].content
     assert "assert add(2, 3) == 5" in critic_prompt
     regenerate_prompt = engine.prompts[2][-1].content
-    assert "It subtracts" in regenerate_prompt and "These tests failed" in regenerate_prompt
+    assert (
+        "It subtracts" in regenerate_prompt
+        and "These tests failed" in regenerate_prompt
+    )
     final = events[-1]
     assert isinstance(final, RunFinished) and final.first_pass_iteration == 2
 
 
 def test_three_stage_sends_syntax_errors_to_the_syntax_critic() -> None:
-    events, engine = run("three-stage", [BROKEN, "- Add a colon after the signature.", GOOD])
+    events, engine = run(
+        "three-stage", [BROKEN, "- Add a colon after the signature.", GOOD]
+    )
     critic = [e for e in events if isinstance(e, CriticFinished)]
     assert [c.role for c in critic] == ["syntax_critic"]
     assert "SyntaxError" in engine.prompts[1][-1].content
@@ -181,7 +198,13 @@ def test_cancel_mid_generation_stops_promptly() -> None:
 
     def consume() -> None:
         events.extend(
-            run_loop(TASK, make_pipeline("feedback"), FakeProvider(engine), FakeSandbox(), cancel)
+            run_loop(
+                TASK,
+                make_pipeline("feedback"),
+                FakeProvider(engine),
+                FakeSandbox(),
+                cancel,
+            )
         )
 
     worker = threading.Thread(target=consume)
@@ -218,7 +241,9 @@ def test_zero_tests_runs_only_the_syntax_stage() -> None:
         run_loop(
             task,
             make_pipeline("feedback"),
-            FakeProvider(ScriptedEngine(["```python\ndef hello():\n    return 1\n```"])),
+            FakeProvider(
+                ScriptedEngine(["```python\ndef hello():\n    return 1\n```"])
+            ),
             FakeSandbox(),
         )
     )

@@ -18,9 +18,10 @@ FUNC = "def f(x):\n    return x + 1\n"
         "Here you go:\n\n```py\ndef f(x):\n    return x + 1\n```\nThis adds one.",
         "```\ndef f(x):\n    return x + 1\n```",
         "def f(x):\n    return x + 1",
-        "Sure! The function is below.\ndef f(x):\n    return x + 1\nIt returns x plus one.",
+        "Sure! The function is below.\ndef f(x):\n    return x + 1\nIt adds one.",
         "```python\ndef f(x):\n    return x + 1\n\nassert f(1) == 2\nprint(f(3))\n```",
-        "```python\ndef f(x):\n    return x + 1\n\nif __name__ == '__main__':\n    print(f(2))\n```",
+        "```python\ndef f(x):\n    return x + 1\n\n"
+        "if __name__ == '__main__':\n    print(f(2))\n```",
         "```python\ndef f(x):\n    return x + 1\n",  # cut off mid-block
         "```python\ndef f(x):\n    return x + 1\n```\n```bash\npython f.py\n```",
     ],
@@ -44,7 +45,10 @@ def test_no_code_gives_empty_string() -> None:
 
 
 def test_harmonize_renames_the_single_candidate() -> None:
-    code = "def solve(x):\n    # solve it\n    return solve_inner(x)\n\ndef solve_inner(x):\n    return x\n"
+    code = (
+        "def solve(x):\n    # solve it\n    return solve_inner(x)\n\n"
+        "def solve_inner(x):\n    return x\n"
+    )
     result = harmonize(code, ["assert f(1) == 1"])
     assert result is not None
     new_code, old, new = result

@@ -18,14 +18,19 @@ from lsc_tui.runs.store import RunStore
 from lsc_tui.tasks.model import Task
 from tests.unit.loop_fakes import FakeSandbox, make_pipeline
 
-TASK = Task("typed-x", "Write add(a, b).", ("assert add(1, 2) == 3",), entry_point="add")
+TASK = Task(
+    "typed-x", "Write add(a, b).", ("assert add(1, 2) == 3",), entry_point="add"
+)
 GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
 WRONG = "```python\ndef add(a, b):\n    return a * b\n```"
 
 
 def events_for(replies: list[str], kind: str = "feedback"):
     return run_loop(
-        TASK, make_pipeline(kind), FakeProvider(ScriptedEngine(replies)), FakeSandbox(),
+        TASK,
+        make_pipeline(kind),
+        FakeProvider(ScriptedEngine(replies)),
+        FakeSandbox(),
         run_id="run0001",
     )
 

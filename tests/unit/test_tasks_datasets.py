@@ -254,7 +254,7 @@ def test_pull_fails_fast_with_one_line_when_unreachable() -> None:
     with _Server({}) as stopped:
         url = stopped.url
     started = time.monotonic()
-    with pytest.raises(DownloadError, match="cannot reach 127.0.0.1") as info:
+    with pytest.raises(DownloadError, match=r"cannot reach 127\.0\.0\.1") as info:
         pull_datasets(
             endpoint=url,
             mbpp_plus_url=f"{url}/release/MbppPlus.jsonl.gz",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.events import Resize
 from textual.reactive import reactive
@@ -48,7 +49,7 @@ NARROW_WIDTH = 120
 class DashboardScreen(Screen[None]):
     """Header, timeline, code, compiler, tests, critic and verdict of one run."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "left_square_bracket",
             "previous_iteration",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
@@ -13,7 +15,7 @@ from textual.widgets import Button, Label, TextArea
 class ErrorModal(ModalScreen[None]):
     """Shows a title, a one-line cause and selectable details."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_modal", "Close", id="close_modal", tooltip="Close"),
         Binding(
             "c",
@@ -50,7 +52,9 @@ class ErrorModal(ModalScreen[None]):
     def action_copy_details(self) -> None:
         """Copy the message and details to the clipboard."""
         text = "\n".join(
-            part for part in (self.error_title, self.error_message, self.details) if part
+            part
+            for part in (self.error_title, self.error_message, self.details)
+            if part
         )
         self.app.copy_to_clipboard(text)
         self.notify("error text copied to the clipboard", title="Copied")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
@@ -38,8 +40,14 @@ using the binding ids, for example `keymap = { stop_run = "ctrl+c" }`.
 class HelpScreen(ModalScreen[None]):
     """Key reference."""
 
-    BINDINGS = [
-        Binding("escape,q,question_mark", "close_help", "Close", id="close_help", tooltip="Close")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape,q,question_mark",
+            "close_help",
+            "Close",
+            id="close_help",
+            tooltip="Close",
+        )
     ]
 
     def compose(self) -> ComposeResult:

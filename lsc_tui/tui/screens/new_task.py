@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.content import Content
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -43,9 +44,9 @@ class TaskChoice:
 
 
 class NewTaskScreen(Screen[TaskChoice | None]):
-    """Collects a task, a pipeline and the iteration limit, then starts nothing itself."""
+    """Collects a task, a pipeline and the iteration limit for the app to start."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back", id="back", tooltip="Back without starting"),
         Binding(
             "ctrl+s",
@@ -104,7 +105,9 @@ class NewTaskScreen(Screen[TaskChoice | None]):
                             id="mbpp-number",
                         )
                     with VerticalScroll(id="mbpp-preview-box"):
-                        yield Static("type a task number to preview it", id="mbpp-preview")
+                        yield Static(
+                            "type a task number to preview it", id="mbpp-preview"
+                        )
             with Horizontal(classes="form-row"):
                 yield Label("Pipeline", classes="form-label")
                 yield Select(options, value=default, allow_blank=True, id="pipeline")

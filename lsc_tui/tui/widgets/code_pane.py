@@ -11,7 +11,9 @@ from lsc_tui.tui.run_view import IterationRecord
 from lsc_tui.tui.widgets.code_view import CodeView
 
 
-def code_diff(previous: str, current: str, previous_label: str, current_label: str) -> str:
+def code_diff(
+    previous: str, current: str, previous_label: str, current_label: str
+) -> str:
     """A unified diff between two iterations' code."""
     lines = difflib.unified_diff(
         previous.splitlines(keepends=True),
@@ -65,7 +67,11 @@ class CodePane(Vertical):
             )
             return
         marked: int | None = None
-        if shown is not None and shown.syntax_error is not None and shown.syntax_error.line:
+        if (
+            shown is not None
+            and shown.syntax_error is not None
+            and shown.syntax_error.line
+        ):
             marked = shown.syntax_error.line - 1
             label += f" · error line {shown.syntax_error.line}"
         if diff:

@@ -93,6 +93,14 @@ class CodeView(TextArea):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        self.code_language: CodeLanguage = "python"
+        """How the text is highlighted."""
+        self.marked_line: int | None = None
+        """Zero-based line to mark as erroneous, or None."""
+        self._lexers: dict[str, Lexer] = {
+            "python": PythonLexer(stripnl=False, ensurenl=False),
+            "diff": DiffLexer(stripnl=False, ensurenl=False),
+        }
         super().__init__(
             "",
             read_only=True,
@@ -103,14 +111,6 @@ class CodeView(TextArea):
             id=id,
             classes=classes,
         )
-        self.code_language: CodeLanguage = "python"
-        """How the text is highlighted."""
-        self.marked_line: int | None = None
-        """Zero-based line to mark as erroneous, or None."""
-        self._lexers: dict[str, Lexer] = {
-            "python": PythonLexer(stripnl=False, ensurenl=False),
-            "diff": DiffLexer(stripnl=False, ensurenl=False),
-        }
 
     def on_mount(self) -> None:
         """Register a theme whose extra styles derive from the app theme."""

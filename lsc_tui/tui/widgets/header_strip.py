@@ -20,7 +20,7 @@ class HeaderStrip(Static):
         ram_bytes: int | None,
         mode: str,
     ) -> None:
-        """Render ``view``; ``mode`` is ``idle``, ``running``, ``finished`` or ``replay``."""
+        """Render ``view``; ``mode`` is idle, running, finished, replay or read-only."""
         if not view.run_id:
             task_line = Content.assemble(
                 ("lsc", "bold"),
@@ -32,9 +32,7 @@ class HeaderStrip(Static):
             )
         else:
             description = " ".join(view.description.split())
-            task_line = Content.assemble(
-                (view.task_id, "bold"), "  ", description
-            )
+            task_line = Content.assemble((view.task_id, "bold"), "  ", description)
         parts: list[Content | str | tuple[str, str]] = []
         if view.pipeline:
             parts.extend([("pipeline ", "dim"), (view.pipeline, "bold")])
@@ -46,7 +44,10 @@ class HeaderStrip(Static):
                     "  ",
                     (f"{role_label(role)} ", "dim"),
                     model,
-                    (f" ({state.activity})", "bold" if state.activity != "idle" else "dim"),
+                    (
+                        f" ({state.activity})",
+                        "bold" if state.activity != "idle" else "dim",
+                    ),
                 ]
             )
         speed = view.tokens_per_second()

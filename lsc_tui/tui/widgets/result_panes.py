@@ -53,7 +53,9 @@ class CompilerPane(RichLog):
 class TestsPane(RichLog):
     """Each visible test with passed or failed and its message."""
 
-    def show(self, candidate: CandidateRecord | None, visible_tests: tuple[str, ...]) -> None:
+    def show(
+        self, candidate: CandidateRecord | None, visible_tests: tuple[str, ...]
+    ) -> None:
         """Render the test results of ``candidate`` (or the pending tests)."""
         self.clear()
         if candidate is None or not candidate.tests_ran:
@@ -68,7 +70,9 @@ class TestsPane(RichLog):
         self.set_class(not all_passed, "-failed")
         self.set_class(all_passed, "-passed")
         self.write(
-            Text(f"{candidate.tests_passed}/{candidate.tests_total} passed", style="bold")
+            Text(
+                f"{candidate.tests_passed}/{candidate.tests_total} passed", style="bold"
+            )
         )
         for result in candidate.tests:
             glyph = TEST_GLYPHS.get(result.status, "?")
@@ -78,7 +82,10 @@ class TestsPane(RichLog):
             self.write(line)
             if result.message and result.status != "passed":
                 self.write(Text(f"    {result.message}", style="italic"))
-        for label, output in (("stdout", candidate.stdout), ("stderr", candidate.stderr)):
+        for label, output in (
+            ("stdout", candidate.stdout),
+            ("stderr", candidate.stderr),
+        ):
             if output.strip():
                 self.write(Text(f"{label}:", style="dim"))
                 self.write(Text(output.rstrip()[-2000:]))

@@ -9,7 +9,9 @@ from lsc_tui.events import RunFailed, RunFinished
 VERDICT_CLASSES = ("-passed", "-failed", "-cancelled", "-error")
 
 
-def verdict_text(finished: RunFinished | None, failed: RunFailed | None) -> tuple[str, str]:
+def verdict_text(
+    finished: RunFinished | None, failed: RunFailed | None
+) -> tuple[str, str]:
     """The banner's text and state class for a finished or failed run."""
     if failed is not None:
         return f"✘ {failed.title}: {failed.message}", "-error"
@@ -24,7 +26,9 @@ def verdict_text(finished: RunFinished | None, failed: RunFailed | None) -> tupl
     details: list[str] = []
     if finished.first_pass_iteration is not None:
         details.append(f"first passed at iteration {finished.first_pass_iteration}")
-    details.append(f"first attempt {'passed' if finished.first_attempt_passed else 'failed'}")
+    details.append(
+        f"first attempt {'passed' if finished.first_attempt_passed else 'failed'}"
+    )
     if finished.hidden is not None:
         hidden = finished.hidden
         verdict = "passed" if hidden.passed else "FAILED"
