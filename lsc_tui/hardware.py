@@ -202,7 +202,9 @@ def estimate_memory_bytes(spec: ModelSpec) -> int:
 
 
 def format_gib(n_bytes: int) -> str:
-    """``n_bytes`` as GiB with one decimal."""
+    """``n_bytes`` as GiB with one decimal (MiB below 1 GiB)."""
+    if n_bytes < GIB:
+        return f"{n_bytes / MIB:.0f} MiB"
     return f"{n_bytes / GIB:.1f} GiB"
 
 
@@ -213,7 +215,9 @@ def check_fits(
     facts: HardwareFacts | None = None,
 ) -> None:
     """Raise ModelError with the numbers when ``spec`` will not fit in memory now."""
-    facts = facts or hardware_facts(include_backend=False)
+    if facts is None:
+        # Only a visible NVIDIA GPU makes the backend's offload support matter here.
+        facts = hardware_facts(include_backend=shutil.which("nvidia-smi") is not None)
     estimate = estimate_memory(spec)
     budget = max(facts.model_budget_bytes - already_loaded_bytes, 0)
     if estimate.total_bytes <= budget:

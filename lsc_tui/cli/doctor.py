@@ -14,7 +14,7 @@ from lsc_tui.cli.errors import friendly_errors
 def _tiers() -> list[dict[str, Any]]:
     """The sandbox's containment tiers, or one 'unknown' row if it cannot say."""
     try:
-        from lsc_tui.sandbox import probe_tiers  # type: ignore[attr-defined]
+        from lsc_tui.sandbox import probe_tiers
     except ImportError as exc:
         return [
             {"name": "sandbox", "available": False, "reason": f"not importable: {exc}"}

@@ -346,8 +346,15 @@ def _download_resumable(
 ) -> DownloadResult:
     """Our default fetcher: HEAD for metadata, then a resumable ranged GET."""
     import httpx
-    from huggingface_hub import get_hf_file_metadata, hf_hub_url
-    from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+    from huggingface_hub import (
+        get_hf_file_metadata,
+        get_session,
+        hf_hub_url,
+        hf_raise_for_status,
+    )
+    from huggingface_hub.utils import (  # type: ignore[attr-defined]  # lazy export
+        build_hf_headers,
+    )
 
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
     try:

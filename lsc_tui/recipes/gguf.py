@@ -219,7 +219,7 @@ class GGUFHeader:
         head_dim = n_embd // n_head
         k_dim = key_length if isinstance(key_length, int) else head_dim
         v_dim = value_length if isinstance(value_length, int) else head_dim
-        return n_layer * n_head_kv * (k_dim + v_dim) * bytes_per_element
+        return int(n_layer * n_head_kv * (k_dim + v_dim) * bytes_per_element)
 
     def summary(self) -> dict[str, Any]:
         """The facts `lsc models info` shows, as plain JSON-able values."""

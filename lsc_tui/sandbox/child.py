@@ -188,50 +188,115 @@ def _run_exec(source: str, namespace: dict[str, Any]) -> tuple[str, str]:
     return "passed", ""
 
 
+class _Builtins:
+    """Detects and undoes changes to the builtins module (tampering is never a pass)."""
+
+    def __init__(self) -> None:
+        import builtins
+
+        self._dict = builtins.__dict__
+        self._saved = dict(self._dict)
+
+    def restore(self) -> str:
+        """Put the original builtins back; names that had been changed, if any."""
+        current = self._dict
+        changed = sorted(
+            {k for k in self._saved if current.get(k, _MISSING) is not self._saved[k]}
+            | (current.keys() - self._saved.keys())
+        )
+        if changed:
+            current.clear()
+            current.update(self._saved)
+        return ", ".join(str(name) for name in changed[:5])
+
+
+_MISSING = object()
+
+
 def _run_ops(job: dict[str, Any], channel: Channel, wire: Any) -> None:
+    guard = _Builtins()
     try:
         namespace = _import_candidate(job)
     except SystemExit as exc:
+        guard.restore()
         _flush_std()
         channel.send(
-            {"k": "import_failed", "m": f"exited at import with SystemExit({exc.code!r})"}
+            {
+                "k": "import_failed",
+                "m": f"exited at import with SystemExit({exc.code!r})",
+            }
         )
         return
     except BaseException as exc:
+        guard.restore()
         _flush_std()
         channel.send({"k": "import_failed", "m": "failed at import: " + _describe(exc)})
+        return
+    changed = guard.restore()
+    if changed:
+        _flush_std()
+        channel.send({"k": "import_failed", "m": f"tampered with builtins: {changed}"})
         return
     channel.send({"k": "imported"})
     start = int(job.get("start", 0))
     for index, op in enumerate(job["ops"][start:], start):
-        record: dict[str, Any] = {"k": "op", "i": index}
-        try:
-            kind = op["t"]
-            if kind == "exec":
-                record["s"], record["m"] = _run_exec(op["src"], namespace)
-            else:
-                if kind == "eval":
-                    value = eval(compile(op["src"], "<test>", "eval"), namespace)
-                else:
-                    args = wire.decode(op["args"])
-                    kwargs = wire.decode(op["kw"]) if op.get("kw") else {}
-                    value = namespace[op["fn"]](*args, **kwargs)
-                encoded = wire.encode(value)
-                text = wire.dumps(encoded)
-                if len(text) > ITEM_LIMIT_BYTES:
-                    raise wire.WireError("return value is too large to transfer")
-                record["s"] = "ok"
-                record["v"] = encoded
-        except (SystemExit, KeyboardInterrupt) as exc:
-            code = getattr(exc, "code", None)
-            record["s"] = "crashed"
-            record["m"] = f"exited with {type(exc).__name__}({code!r}) during the call"
-        except BaseException as exc:
-            record.pop("v", None)
-            record["s"] = "error"
-            record["m"] = _describe(exc)
+        record = _run_op(index, op, namespace, wire)
+        changed = guard.restore()
+        if changed:
+            record = {"k": "op", "i": index, "s": "error"}
+            record["m"] = f"tampered with builtins: {changed}"
+        elif record.get("s") == "ok":
+            record = _encode_value(record, wire)
         _flush_std()
         channel.send(record)
+
+
+def _run_op(
+    index: int, op: dict[str, Any], namespace: dict[str, Any], wire: Any
+) -> dict[str, Any]:
+    """Run one op; an 'ok' record carries the raw value under 'raw' until encoded."""
+    record: dict[str, Any] = {"k": "op", "i": index}
+    try:
+        kind = op["t"]
+        if kind == "exec":
+            record["s"], record["m"] = _run_exec(op["src"], namespace)
+            return record
+        if kind == "eval":
+            value = eval(compile(op["src"], "<test>", "eval"), namespace)
+        else:
+            args = wire.decode(op["args"])
+            kwargs = wire.decode(op["kw"]) if op.get("kw") else {}
+            function = namespace.get(op["fn"])
+            if function is None:
+                raise NameError(f"name {op['fn']!r} is not defined")
+            value = function(*args, **kwargs)
+    except (SystemExit, KeyboardInterrupt) as exc:
+        code = getattr(exc, "code", None)
+        record["s"] = "crashed"
+        record["m"] = f"exited with {type(exc).__name__}({code!r}) during the call"
+        return record
+    except BaseException as exc:
+        record["s"] = "error"
+        record["m"] = _describe(exc)
+        return record
+    record["s"] = "ok"
+    record["raw"] = value
+    return record
+
+
+def _encode_value(record: dict[str, Any], wire: Any) -> dict[str, Any]:
+    """Replace the raw value by its wire form, or turn the record into an error."""
+    value = record.pop("raw")
+    try:
+        encoded = wire.encode(value)
+        if len(wire.dumps(encoded)) > ITEM_LIMIT_BYTES:
+            raise wire.WireError("return value is too large to transfer")
+    except (SystemExit, KeyboardInterrupt) as exc:
+        return {**record, "s": "crashed", "m": f"exited with {type(exc).__name__}"}
+    except BaseException as exc:
+        return {**record, "s": "error", "m": _describe(exc)}
+    record["v"] = encoded
+    return record
 
 
 def main() -> None:

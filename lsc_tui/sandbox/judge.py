@@ -23,25 +23,83 @@ MAX_SEQUENCE = 10_000_000
 SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
-        abs, all, any, bool, complex, dict, divmod, float, frozenset, int,
-        isinstance, len, list, max, min, repr, round, set, sorted, str, sum,
-        tuple, type,
+        abs,
+        all,
+        any,
+        bool,
+        complex,
+        dict,
+        divmod,
+        float,
+        frozenset,
+        int,
+        isinstance,
+        len,
+        list,
+        max,
+        min,
+        repr,
+        round,
+        set,
+        sorted,
+        str,
+        sum,
+        tuple,
+        type,
     )  # fmt: skip
 }
 MATH_NAMES: dict[str, Any] = {
     name: getattr(math, name)
     for name in (
-        "isclose", "fabs", "sqrt", "floor", "ceil", "isnan", "isinf", "isfinite",
-        "pi", "e", "inf", "nan", "prod", "fsum", "log", "exp",
+        "isclose",
+        "fabs",
+        "sqrt",
+        "floor",
+        "ceil",
+        "isnan",
+        "isinf",
+        "isfinite",
+        "pi",
+        "e",
+        "inf",
+        "nan",
+        "prod",
+        "fsum",
+        "log",
+        "exp",
     )  # fmt: skip
 }
 CONSTANTS: dict[str, Any] = {"None": None, "True": True, "False": False}
 SAFE_METHODS = frozenset(
     (
-        "lower", "upper", "strip", "lstrip", "rstrip", "split", "keys", "values",
-        "items", "count", "index", "startswith", "endswith", "get", "copy",
-        "isdigit", "isalpha", "isupper", "islower", "title", "casefold", "join",
-        "real", "imag", "issubset", "issuperset", "union", "intersection",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "keys",
+        "values",
+        "items",
+        "count",
+        "index",
+        "startswith",
+        "endswith",
+        "get",
+        "copy",
+        "isdigit",
+        "isalpha",
+        "isupper",
+        "islower",
+        "title",
+        "casefold",
+        "join",
+        "real",
+        "imag",
+        "issubset",
+        "issuperset",
+        "union",
+        "intersection",
         "difference",
     )  # fmt: skip
 )
@@ -136,7 +194,7 @@ def evaluate(node: ast.AST, values: Mapping[str, Any]) -> Any:
     return _eval(node, values)
 
 
-def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:  # noqa: PLR0911, PLR0912
+def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):

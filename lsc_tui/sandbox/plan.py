@@ -53,7 +53,9 @@ def split_tests(text: str) -> tuple[list[str], list[str]]:
 def _called_names(node: ast.AST) -> Iterable[str]:
     """Names called anywhere in ``node``, in source order."""
     calls = [
-        n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     ]
     calls.sort(key=lambda n: (n.lineno, n.col_offset))
     for call in calls:
@@ -114,7 +116,12 @@ def _call_op(call: ast.Call, entry_point: str) -> tuple[dict[str, Any], bool]:
             except wire.WireError:
                 pass
             else:
-                return {"t": "apply", "fn": entry_point, "args": args, "kw": kwargs}, True
+                return {
+                    "t": "apply",
+                    "fn": entry_point,
+                    "args": args,
+                    "kw": kwargs,
+                }, True
     return {"t": "eval", "src": ast.unparse(call)}, False
 
 
@@ -168,7 +175,8 @@ def failure_message(expression: ast.expr, values: dict[str, Any]) -> str:
 
 def _mentions_placeholder(node: ast.AST) -> bool:
     return any(
-        isinstance(n, ast.Name) and n.id.startswith("__lsc_value_") for n in ast.walk(node)
+        isinstance(n, ast.Name) and n.id.startswith("__lsc_value_")
+        for n in ast.walk(node)
     )
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -78,7 +77,9 @@ def _python_dirs() -> list[str]:
 
 
 def _system_dirs() -> list[str]:
-    return [p for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin") if os.path.exists(p)]
+    return [
+        p for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin") if os.path.exists(p)
+    ]
 
 
 def _minimal_env(home: str) -> dict[str, str]:
@@ -168,7 +169,9 @@ def launch(tier: str, *, tmpfs_bytes: int) -> Launch:
         bwrap = bwrap_path()
         assert bwrap is not None
         return Launch(
-            spawn=Spawn(tuple(_bwrap_argv(bwrap, tmpfs_bytes, seccomp)), _minimal_env("/tmp")),
+            spawn=Spawn(
+                tuple(_bwrap_argv(bwrap, tmpfs_bytes, seccomp)), _minimal_env("/tmp")
+            ),
             job_extras={"seccomp": seccomp, "landlock": None, "workdir": None},
         )
     workdir = tempfile.mkdtemp(prefix="lsc-sandbox-")
@@ -234,7 +237,9 @@ def probe_tiers() -> list[TierStatus]:
     bwrap = bwrap_path()
     if bwrap is None:
         statuses.append(
-            TierStatus(BUBBLEWRAP, False, "bwrap not found; install the 'bubblewrap' package")
+            TierStatus(
+                BUBBLEWRAP, False, "bwrap not found; install the 'bubblewrap' package"
+            )
         )
     else:
         problem = _trial(BUBBLEWRAP)
@@ -243,20 +248,28 @@ def probe_tiers() -> list[TierStatus]:
         else:
             extra = "" if seccomp else " (no libseccomp: process creation not filtered)"
             statuses.append(
-                TierStatus(BUBBLEWRAP, True, f"{bwrap} works with user namespaces{extra}")
+                TierStatus(
+                    BUBBLEWRAP, True, f"{bwrap} works with user namespaces{extra}"
+                )
             )
     abi = confine.landlock_abi()
     if abi < 1:
-        statuses.append(TierStatus(LANDLOCK, False, "the kernel has no Landlock support"))
+        statuses.append(
+            TierStatus(LANDLOCK, False, "the kernel has no Landlock support")
+        )
     elif seccomp is None:
         statuses.append(
             TierStatus(LANDLOCK, False, "libseccomp not found; install 'libseccomp2'")
         )
     else:
         problem = _trial(LANDLOCK)
-        scope = "signals and abstract sockets scoped" if abi >= 6 else "no signal scoping"
+        scope = (
+            "signals and abstract sockets scoped" if abi >= 6 else "no signal scoping"
+        )
         statuses.append(
-            TierStatus(LANDLOCK, not problem, problem or f"Landlock ABI {abi} ({scope})")
+            TierStatus(
+                LANDLOCK, not problem, problem or f"Landlock ABI {abi} ({scope})"
+            )
         )
     statuses.append(
         TierStatus(

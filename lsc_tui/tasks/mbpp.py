@@ -160,16 +160,26 @@ def deserialize_inputs(number: int, inputs: list[Any]) -> list[Any]:
     return inputs
 
 
-# Parsed files, keyed by (path, mtime, size): loading 378 tasks parses each file once.
-_PARSED: dict[tuple[str, str, int, int], Any] = {}
+# File hashes by (path, mtime, size), and parses by content hash: loading many tasks,
+# or the same data from several cache directories, parses each file once.
+_HASHES: dict[tuple[str, int, int], str] = {}
+_PARSED: dict[tuple[str, str], Any] = {}
 
 T = TypeVar("T")
 
 
-def _cached_parse(kind: str, path: Path, parse: Callable[[Path], T]) -> T:
-    """Parse ``path`` once per version of the file."""
+def _file_sha256(path: Path) -> str:
+    """The file's sha256, hashed once per version of the file."""
     stat = path.stat()
-    key = (kind, str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _HASHES:
+        _HASHES[key] = sha256_file(path)
+    return _HASHES[key]
+
+
+def _cached_parse(kind: str, path: Path, parse: Callable[[Path], T]) -> T:
+    """Parse ``path`` once per distinct content."""
+    key = (kind, _file_sha256(path))
     if key not in _PARSED:
         _PARSED[key] = parse(path)
     result: T = _PARSED[key]
@@ -244,11 +254,6 @@ def _parse_plus(path: Path) -> dict[int, MbppPlusRecord]:
             atol=float(row["atol"] or 0),
         )
     return records
-
-
-def _parse_sha(path: Path) -> str:
-    """The file's sha256 (cached with the parse, as the expected-outputs key)."""
-    return sha256_file(path)
 
 
 def load_mbpp_records(data_dir: Path | None = None) -> dict[int, MbppRecord]:
@@ -331,7 +336,7 @@ def load_mbpp_task(
         plus.entry_point,
         inputs,
         root=datasets_dir(data_dir),
-        dataset_sha256=_cached_parse("sha", plus_path, _parse_sha),
+        dataset_sha256=_file_sha256(plus_path),
         sandbox=sandbox,
         output_not_none=plus.comparison == "not_none",
     )

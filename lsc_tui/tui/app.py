@@ -205,7 +205,7 @@ class LscApp(App[None]):
     # -- runs ----------------------------------------------------------------------
 
     @property
-    def is_running(self) -> bool:
+    def run_in_progress(self) -> bool:
         """Whether a run worker is going."""
         worker = self._loop_worker
         return worker is not None and worker.state in (
@@ -301,7 +301,7 @@ class LscApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out actions that do not apply right now."""
         if action == "stop_run":
-            return True if self.is_running else None
+            return True if self.run_in_progress else None
         if action == "rerun":
             return True if self.last_request is not None else None
         if action in ("copy_code", "export_run"):
@@ -344,7 +344,7 @@ class LscApp(App[None]):
 
     def action_stop_run(self) -> None:
         """Ask the run to stop; it ends with a cancelled verdict and is kept."""
-        if self._cancel is not None and self.is_running:
+        if self._cancel is not None and self.run_in_progress:
             self._cancel.set()
             self.notify("stopping…", title="Run", timeout=2)
 

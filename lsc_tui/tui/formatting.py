@@ -50,7 +50,7 @@ def iteration_summary(record: IterationRecord) -> str:
     else:
         outcome = f"{record.passed}/{record.total}"
     duration = human_duration(record.seconds) if record.seconds is not None else ""
-    return f"{glyph} #{record.number} {outcome:<7} {duration}".rstrip()
+    return f"{glyph} {record.number} {outcome:<6} {duration}".rstrip()
 
 
 def role_label(role: str) -> str:

@@ -142,7 +142,7 @@ def make_session(
     )
 
 
-def test_settings(**changes: Any) -> Settings:
+def tui_settings(**changes: Any) -> Settings:
     """Settings from the (per-test) LSC_HOME with a fixed theme."""
     return load_settings(env={"LSC_HOME": _lsc_home()}).replace(
         theme="textual-dark", **changes
@@ -159,6 +159,68 @@ def three_stage_events() -> list[LoopEvent]:
     """Run the scripted three-stage task once and collect its events."""
     from lsc_tui.loop.session import RunRequest
 
-    session = make_session(test_settings(), three_stage_provider())
+    session = make_session(tui_settings(), three_stage_provider())
     request = RunRequest(task=add_task(), pipeline="three-stage")
     return list(session.run(request))
+
+
+async def wait_until(
+    pilot: Any, predicate: Callable[[], bool], within_s: float = 10.0
+) -> None:
+    """Let the app run until ``predicate()`` holds; fail after ``within_s`` seconds."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within_s}s")
+        await pilot.pause(0.02)
+
+
+class FakeModel:
+    """An installed model as the store describes it."""
+
+    def __init__(self, ref: str, size_bytes: int = 1000) -> None:
+        self.ref = ref
+        self.model_id, self.quant = ref.split(":", 1)
+        self.size_bytes = size_bytes
+        self.present = True
+        self.path = Path("/models") / f"{self.model_id}.gguf"
+
+
+class FakeModelStore:
+    """The ModelStore surface the Models screen uses, over the real catalog."""
+
+    def __init__(self, installed: Sequence[str] = ()) -> None:
+        from lsc_tui.recipes.catalog import load_catalog
+
+        self.catalog = load_catalog()
+        self.models = {ref: FakeModel(ref) for ref in installed}
+        self.imported: list[tuple[Path, str]] = []
+        self.removed: list[str] = []
+
+    def installed(self) -> list[FakeModel]:
+        """Installed models by ref."""
+        return [self.models[ref] for ref in sorted(self.models)]
+
+    def find(self, ref: str) -> FakeModel | None:
+        """The installed model named ``ref`` (quant-less refs match the recipe)."""
+        if ref in self.models:
+            return self.models[ref]
+        return next((m for m in self.models.values() if m.model_id == ref), None)
+
+    def import_file(self, path: Path, as_ref: str) -> FakeModel:
+        """Register ``path`` as ``as_ref``."""
+        self.imported.append((path, as_ref))
+        self.models[as_ref] = FakeModel(as_ref, path.stat().st_size)
+        return self.models[as_ref]
+
+    def remove(self, ref: str) -> None:
+        """Forget ``ref``."""
+        self.removed.append(ref)
+        del self.models[ref]
+
+    def add(self, ref: str) -> FakeModel:
+        """Mark ``ref`` installed (what a finished pull does)."""
+        self.models[ref] = FakeModel(ref)
+        return self.models[ref]

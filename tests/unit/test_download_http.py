@@ -133,15 +133,15 @@ class FakeHubHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_hub(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[HubState]:
+def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubState]:
     """A running fake hub on 127.0.0.1, with HF_ENDPOINT pointing at it."""
     payload = make_payload(tmp_path)
-    state = HubState(payload=payload, advertised_sha=hashlib.sha256(payload).hexdigest())
+    state = HubState(
+        payload=payload, advertised_sha=hashlib.sha256(payload).hexdigest()
+    )
     handler = type("Handler", (FakeHubHandler,), {"state": state})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
     try:
@@ -154,7 +154,7 @@ def fake_hub(
 def test_complete_download_verifies_and_reports_progress(
     fake_hub: HubState, tmp_path: Path
 ) -> None:
-    """A whole file arrives, its sha256 matches the hub's LFS etag, progress ends done."""
+    """The whole file arrives, matches the hub's LFS sha256, progress ends done."""
     dest = tmp_path / "store" / FILENAME
     seen: list[DownloadProgress] = []
     result = download_file(
@@ -187,7 +187,9 @@ def test_resume_after_cut_connection_uses_range(
     cut = 100_000
     fake_hub.cut_first_get_after = cut
     dest = tmp_path / FILENAME
-    result = download_file(REPO, FILENAME, dest, expected_sha256=fake_hub.advertised_sha)
+    result = download_file(
+        REPO, FILENAME, dest, expected_sha256=fake_hub.advertised_sha
+    )
     assert dest.read_bytes() == fake_hub.payload
     gets = [(path, rng) for method, path, rng in fake_hub.requests if method == "GET"]
     assert len(gets) == 2
@@ -197,9 +199,12 @@ def test_resume_after_cut_connection_uses_range(
 
 
 def test_partial_file_survives_cancel_and_next_pull_resumes(
-    fake_hub: HubState, tmp_path: Path
+    fake_hub: HubState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cancel keeps the .part file; the next call sends a Range and completes it."""
+    import lsc_tui.recipes.download as download_module
+
+    monkeypatch.setattr(download_module, "PROGRESS_INTERVAL_S", 0.0)
     dest = tmp_path / FILENAME
     cancel = threading.Event()
 
@@ -207,24 +212,16 @@ def test_partial_file_survives_cancel_and_next_pull_resumes(
         if progress.downloaded_bytes > 0:
             cancel.set()
 
-    fake_hub.cut_first_get_after = None
-    import lsc_tui.recipes.download as download_module
-
-    original_chunk = download_module.CHUNK_BYTES
-    download_module.CHUNK_BYTES = 16 * 1024
-    download_module.PROGRESS_INTERVAL_S, interval = 0.0, download_module.PROGRESS_INTERVAL_S
-    try:
-        with pytest.raises(DownloadCancelledError, match="pull it again to resume"):
-            download_file(
-                REPO, FILENAME, dest, progress=cancel_after_first_bytes, cancel=cancel
-            )
-    finally:
-        download_module.CHUNK_BYTES = original_chunk
-        download_module.PROGRESS_INTERVAL_S = interval
+    with pytest.raises(DownloadCancelledError, match="pull it again to resume"):
+        download_file(
+            REPO, FILENAME, dest, progress=cancel_after_first_bytes, cancel=cancel
+        )
     kept = partial_path(dest).stat().st_size
     assert 0 < kept < len(fake_hub.payload)
     assert not dest.exists()
-    result = download_file(REPO, FILENAME, dest, expected_sha256=fake_hub.advertised_sha)
+    result = download_file(
+        REPO, FILENAME, dest, expected_sha256=fake_hub.advertised_sha
+    )
     assert result.resumed_from == kept
     assert dest.read_bytes() == fake_hub.payload
     assert fake_hub.requests[-1] == (

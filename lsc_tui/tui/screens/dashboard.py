@@ -39,7 +39,7 @@ from lsc_tui.tui.run_view import IterationRecord, RunView
 from lsc_tui.tui.widgets.code_pane import CodePane
 from lsc_tui.tui.widgets.header_strip import HeaderStrip
 from lsc_tui.tui.widgets.iteration_timeline import IterationTimeline
-from lsc_tui.tui.widgets.result_panes import CompilerPane, CriticPane, TestsPane
+from lsc_tui.tui.widgets.result_panes import CompilerPane, CriticPane, VisibleTestsPane
 from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
 
 NARROW_WIDTH = 120
@@ -101,6 +101,7 @@ class DashboardScreen(Screen[None]):
         self.run_serial = 0
         """Serial of the live run whose events are accepted (stale ones are dropped)."""
         self._run_started_clock: float | None = None
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         """Header strip, the pane grid, the verdict banner and the footer."""
@@ -109,8 +110,12 @@ class DashboardScreen(Screen[None]):
             yield IterationTimeline(id="timeline")
             yield CodePane(id="code-pane")
             with Vertical(id="side"):
-                yield CompilerPane(id="compiler-pane", max_lines=200, wrap=True)
-                yield TestsPane(id="tests-pane", max_lines=500, wrap=True)
+                yield CompilerPane(
+                    id="compiler-pane", max_lines=200, wrap=True, min_width=20
+                )
+                yield VisibleTestsPane(
+                    id="tests-pane", max_lines=500, wrap=True, min_width=20
+                )
                 yield CriticPane(id="critic-pane")
         yield VerdictBanner(id="verdict")
         yield Footer()
@@ -120,6 +125,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#timeline").border_title = "iterations"
         self.query_one("#compiler-pane").border_title = "compiler"
         self.query_one("#tests-pane").border_title = "tests"
+        self._composed = True
         self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
         self.render_all()
         self.set_interval(1.0, self.refresh_header, name="header-clock")
@@ -256,7 +262,7 @@ class DashboardScreen(Screen[None]):
 
     def refresh_header(self) -> None:
         """Re-render the header strip (also called once a second)."""
-        if not self.is_mounted:
+        if not self._composed:
             return
         self.query_one(HeaderStrip).show(
             self.view,
@@ -283,7 +289,7 @@ class DashboardScreen(Screen[None]):
     def refresh_tests(self) -> None:
         """Re-render the tests pane."""
         record = self.shown_record()
-        self.query_one(TestsPane).show(
+        self.query_one(VisibleTestsPane).show(
             record.shown if record else None, self.view.visible_tests
         )
 
@@ -293,7 +299,7 @@ class DashboardScreen(Screen[None]):
 
     def render_all(self) -> None:
         """Re-render every pane."""
-        if not self.is_mounted:
+        if not self._composed:
             return
         self.refresh_header()
         self.refresh_timeline()
@@ -314,7 +320,7 @@ class DashboardScreen(Screen[None]):
     def watch_mode(self) -> None:
         """Grey out or enable bindings that depend on whether a run is going."""
         self.refresh_bindings()
-        if self.is_mounted:
+        if self._composed:
             self.set_class(self.mode == "running", "-running")
 
     # -- navigation ----------------------------------------------------------------

@@ -64,7 +64,7 @@ class NewTaskScreen(Screen[TaskChoice | None]):
         load_mbpp: MbppLoader,
         pipelines: Mapping[str, str],
         default_pipeline: str,
-        default_max_iters: int,
+        default_max_iters: int | None,
         initial_tab: str = "typed",
     ) -> None:
         super().__init__(id="new-task")
@@ -113,10 +113,12 @@ class NewTaskScreen(Screen[TaskChoice | None]):
                 yield Select(options, value=default, allow_blank=True, id="pipeline")
                 yield Label("Max iterations", classes="form-label")
                 yield Input(
-                    str(self._default_max_iters),
+                    ""
+                    if self._default_max_iters is None
+                    else str(self._default_max_iters),
+                    placeholder="default",
                     type="integer",
-                    id="max-iters",
-                )
+                    id="max-iters")
                 yield Button("Start", id="start", variant="primary")
         yield Footer()
 

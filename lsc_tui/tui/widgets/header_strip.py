@@ -33,36 +33,21 @@ class HeaderStrip(Static):
         else:
             description = " ".join(view.description.split())
             task_line = Content.assemble((view.task_id, "bold"), "  ", description)
-        parts: list[Content | str | tuple[str, str]] = []
+        speed = view.tokens_per_second()
+        parts: list[Content | str | tuple[str, str]] = [
+            (mode, "bold"),
+            ("  ⏱ ", "dim"),
+            human_duration(elapsed),
+            "  ",
+            (f"{speed:.1f} tok/s" if speed is not None else "- tok/s", "bold"),
+            ("  RAM ", "dim"),
+            human_bytes(ram_bytes) if ram_bytes is not None else "?",
+        ]
         if view.pipeline:
-            parts.extend([("pipeline ", "dim"), (view.pipeline, "bold")])
+            parts.extend([("  pipeline ", "dim"), view.pipeline])
         for role in view.role_names():
             state = view.roles[role]
-            model = state.model_id or "?"
-            parts.extend(
-                [
-                    "  ",
-                    (f"{role_label(role)} ", "dim"),
-                    model,
-                    (
-                        f" ({state.activity})",
-                        "bold" if state.activity != "idle" else "dim",
-                    ),
-                ]
-            )
-        speed = view.tokens_per_second()
-        parts.extend(
-            [
-                "  ",
-                (f"{speed:.1f} tok/s" if speed is not None else "- tok/s", "bold"),
-                "  ",
-                ("RAM ", "dim"),
-                human_bytes(ram_bytes) if ram_bytes is not None else "?",
-                "  ",
-                ("⏱ ", "dim"),
-                human_duration(elapsed),
-                "  ",
-                (mode, "bold"),
-            ]
-        )
+            parts.extend(["  ", (f"{role_label(role)} ", "dim"), state.model_id or "?"])
+            if state.activity != "idle":
+                parts.append((f" ({state.activity})", "bold"))
         self.update(Content("\n").join([task_line, Content.assemble(*parts)]))

@@ -50,7 +50,7 @@ class CompilerPane(RichLog):
                 self.write(Text(" " * (error.col - 1) + "^", style="bold"))
 
 
-class TestsPane(RichLog):
+class VisibleTestsPane(RichLog):
     """Each visible test with passed or failed and its message."""
 
     def show(
@@ -98,10 +98,6 @@ class CriticPane(VerticalScroll):
         """A single static that holds the whole text."""
         yield Static(id="critic-text")
 
-    def on_mount(self) -> None:
-        """Keep the newest text in view while streaming."""
-        self.anchor()
-
     def show(self, record: IterationRecord | None) -> None:
         """Render the critic feedback of iteration ``record``."""
         body = Text()
@@ -127,7 +123,10 @@ class CriticPane(VerticalScroll):
                 body.append(record.selection_reason)
         if not body:
             body = Text("no critic feedback for this iteration", style="dim")
+        at_end = self.scroll_y >= self.max_scroll_y
         self.query_one("#critic-text", Static).update(body)
+        if at_end:
+            self.call_after_refresh(self.scroll_end, animate=False)
         self.border_title = (
             role_label(record.critics[-1].role)
             if record is not None and record.critics

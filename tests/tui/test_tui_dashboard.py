@@ -1,0 +1,180 @@
+"""Pilot tests of the dashboard: replayed runs, navigation, diff, layout, palette."""
+
+from __future__ import annotations
+
+from lsc_tui.events import RunFinished, TokensGenerated
+from lsc_tui.settings import Settings
+from lsc_tui.tui.app import make_app
+from lsc_tui.tui.exports import read_events_jsonl
+from lsc_tui.tui.messages import LoopEventPosted
+from lsc_tui.tui.widgets.code_view import CodeView
+from lsc_tui.tui.widgets.iteration_timeline import IterationTimeline
+from lsc_tui.tui.widgets.result_panes import CompilerPane, CriticPane, VisibleTestsPane
+from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
+from tests.tui.tui_helpers import THREE_STAGE_LOG, THREE_STAGE_MIDRUN_LOG
+
+
+def log_text(pane: CompilerPane | VisibleTestsPane) -> str:
+    """Plain text of a RichLog pane."""
+    return "\n".join(strip.text for strip in pane.lines)
+
+
+def fixed_app(settings: Settings, replay: str) -> object:
+    """An app replaying ``replay`` with a fixed clock and RAM figure."""
+    return make_app(
+        settings,
+        replay=replay,
+        clock=lambda: 100.0,
+        memory_probe=lambda: 1_500_000_000,
+        store=None,
+    )
+
+
+async def test_replay_shows_every_pane(settings: Settings) -> None:
+    """A replayed three-stage run fills timeline, code, tests, verdict."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        timeline = screen.query_one(IterationTimeline)
+        assert timeline.option_count == 3
+        prompts = [str(timeline.get_option_at_index(i).prompt) for i in range(3)]
+        assert prompts[0].startswith("⚠ 1 syntax")
+        assert prompts[1].startswith("✘ 2 1/3")
+        assert prompts[2].startswith("✔ 3 3/3")
+        assert screen.shown_number == 3
+        code = screen.query_one(CodeView)
+        assert code.text == "def add_nums(a, b):\n    return a + b\n"
+        assert "3/3 passed" in log_text(screen.query_one(VisibleTestsPane))
+        banner = screen.query_one(VerdictBanner)
+        assert banner.display
+        assert banner.has_class("-passed")
+        assert "PASSED visible tests" in str(banner.render())
+        assert "first attempt failed" in str(banner.render())
+        assert screen.has_class("-passed")
+        assert not screen.has_class("-running")
+
+
+async def test_iteration_navigation_and_compiler_mark(settings: Settings) -> None:
+    """[ and ] move between iterations; a syntax error marks its line."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        code = screen.query_one(CodeView)
+        await pilot.press("left_square_bracket")
+        assert screen.shown_number == 2
+        assert not screen.following
+        assert "return a - b" in code.text
+        tests_text = log_text(screen.query_one(VisibleTestsPane))
+        assert "1/3 passed" in tests_text
+        assert "✘ assert add_nums(1, 2) == 3" in tests_text
+        critic = screen.query_one(CriticPane)
+        assert critic.border_title == "logic critic"
+        await pilot.press("left_square_bracket")
+        assert screen.shown_number == 1
+        compiler_text = log_text(screen.query_one(CompilerPane))
+        assert "SyntaxError at line 1" in compiler_text
+        assert screen.query_one(CompilerPane).has_class("-failed")
+        assert code.marked_line == 0
+        assert screen.query_one(CriticPane).border_title == "syntax critic"
+        await pilot.press("left_square_bracket")
+        assert screen.shown_number == 1
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert screen.shown_number == 3
+        assert screen.following
+
+
+async def test_diff_toggle_against_previous_iteration(settings: Settings) -> None:
+    """d shows a unified diff of the code against the previous iteration."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        code = screen.query_one(CodeView)
+        await pilot.press("d")
+        assert code.code_language == "diff"
+        assert "-    return a - b" in code.text
+        assert "+    return a + b" in code.text
+        await pilot.press("d")
+        assert code.code_language == "python"
+        assert code.text == "def add_nums(a, b):\n    return a + b\n"
+
+
+async def test_midrun_replay_streams_into_code_pane(settings: Settings) -> None:
+    """Token events append to the code pane without a verdict yet."""
+    app = fixed_app(settings, str(THREE_STAGE_MIDRUN_LOG))
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        assert screen.has_class("-narrow")
+        assert not screen.query_one(VerdictBanner).display
+        code = screen.query_one(CodeView)
+        partial = code.text
+        assert partial.startswith("def add_nums(a, b):")
+        assert "```" not in partial
+        record = screen.view.current
+        assert record is not None and record.status is None
+        # Feed one more token batch as a live run would and watch it append.
+        screen.run_serial = 7
+        last = screen.events[-1]
+        more = TokensGenerated(last.run_id, 2, last.at + 0.1, "  # more")
+        screen.post_message(LoopEventPosted(more, 7))
+        await pilot.pause()
+        assert code.text == partial + "  # more"
+        # A message from a stale run is ignored.
+        screen.post_message(LoopEventPosted(more, 3))
+        await pilot.pause()
+        assert code.text == partial + "  # more"
+
+
+async def test_palette_lists_every_action(settings: Settings) -> None:
+    """The command palette offers each app action by name."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}  # type: ignore[attr-defined]
+        for title in (
+            "New task",
+            "MBPP task by number",
+            "Re-run",
+            "Stop run",
+            "Previous iteration",
+            "Next iteration",
+            "Toggle diff",
+            "Copy code",
+            "Export run",
+            "Models",
+            "History",
+            "Help",
+        ):
+            assert title in titles
+
+
+async def test_stop_is_greyed_out_when_idle(settings: Settings) -> None:
+    """check_action disables stop and re-run without a run."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert app.check_action("stop_run", ()) is None  # type: ignore[attr-defined]
+        assert app.check_action("rerun", ()) is None  # type: ignore[attr-defined]
+        assert app.check_action("copy_code", ()) is True  # type: ignore[attr-defined]
+
+
+async def test_export_and_copy_write_files(settings: Settings) -> None:
+    """e exports replayable JSONL and code; c saves the shown code to a file."""
+    app = fixed_app(settings, str(THREE_STAGE_LOG))
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.press("c")
+        await pilot.pause()
+    exports = settings.paths.data_dir / "exports"
+    jsonl = sorted(exports.glob("run-*.jsonl"))
+    assert len(jsonl) == 1
+    replayed = read_events_jsonl(jsonl[0])
+    assert replayed == read_events_jsonl(THREE_STAGE_LOG)
+    assert isinstance(replayed[-1], RunFinished)
+    copied = sorted(exports.glob("*-iter3.py"))
+    assert copied
+    assert copied[0].read_text() == "def add_nums(a, b):\n    return a + b\n"
