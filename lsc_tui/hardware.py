@@ -1,8 +1,13 @@
 """Facts about this machine (RAM, cores, GPU offload, VRAM) and model fit estimates.
 
-Memory for a model is its weights (the GGUF's tensor data, memory-mapped) plus the
-KV cache at the chosen ``n_ctx`` (f16 K and V for every layer, sized from the GGUF
-header) plus a compute-buffer allowance. ``check_fits`` refuses a model that will
+Memory for a model is its weights (the GGUF file, memory-mapped) plus the KV cache
+at the chosen ``n_ctx`` (f16 K and V for every layer, sized from the GGUF header)
+plus one batch of output logits (``n_vocab x 512`` floats, which llama-cpp-python
+allocates) plus a fixed allowance for compute buffers. Measured on 2 cores at
+n_ctx 4096, the resident size after a first generation was 206 MiB (SmolLM2-135M),
+595 MiB (Qwen2.5-Coder-0.5B) and 1825 MiB (Qwen2.5-Coder-1.5B, whose Q4_K weights
+llama.cpp also repacks); the estimates are 471, 1005 and 1666 MiB, and
+``RAM_HEADROOM_BYTES`` covers the rest. ``check_fits`` refuses a model that will
 not fit, with the numbers in the message.
 """
 
@@ -23,9 +28,12 @@ if TYPE_CHECKING:
 
 GIB = 1024**3
 MIB = 1024**2
-# Compute buffers and runtime overhead on top of weights + KV (llama.cpp's CPU
-# compute buffer for these models at n_ctx 4096 is tens to a few hundred MiB).
-BASE_OVERHEAD_BYTES = 256 * MIB
+# Compute buffers and runtime overhead on top of weights, KV cache and logits.
+BASE_OVERHEAD_BYTES = 192 * MIB
+# Tokens per batch whose logits are kept (llama-cpp-python's default n_batch).
+LOGITS_BATCH_TOKENS = 512
+# Vocabulary assumed when unknown: Qwen2.5's, the largest we ship.
+FALLBACK_VOCAB_SIZE = 151_936
 # Keep this much RAM free for the OS, the TUI and the sandboxed tests.
 RAM_HEADROOM_BYTES = 512 * MIB
 # Per-token KV size assumed when the model's shape is unknown (no file yet):
@@ -169,6 +177,7 @@ class MemoryEstimate:
     weights_bytes: int
     kv_bytes: int
     overhead_bytes: int
+    """Compute buffers plus one batch of output logits."""
 
     @property
     def total_bytes(self) -> int:
@@ -177,23 +186,29 @@ class MemoryEstimate:
 
 
 def estimate_for_size(
-    weights_bytes: int, n_ctx: int, kv_bytes_per_token: int | None
+    weights_bytes: int,
+    n_ctx: int,
+    kv_bytes_per_token: int | None,
+    n_vocab: int | None = None,
 ) -> MemoryEstimate:
-    """Estimate from a file size and a per-token KV size (None: a safe guess)."""
+    """Estimate from file size, KV bytes per token and vocabulary (None: guesses)."""
     per_token = kv_bytes_per_token or FALLBACK_KV_BYTES_PER_TOKEN
+    logits = (n_vocab or FALLBACK_VOCAB_SIZE) * LOGITS_BATCH_TOKENS * 4
     return MemoryEstimate(
         weights_bytes=weights_bytes,
         kv_bytes=per_token * n_ctx,
-        overhead_bytes=BASE_OVERHEAD_BYTES,
+        overhead_bytes=BASE_OVERHEAD_BYTES + logits,
     )
 
 
 def estimate_memory(spec: ModelSpec) -> MemoryEstimate:
-    """Weights plus f16 KV cache at ``spec.n_ctx``, from the GGUF header."""
+    """Weights, f16 KV cache at ``spec.n_ctx`` and buffers, from the GGUF header."""
     from lsc_tui.recipes.gguf import read_gguf_header
 
     header = read_gguf_header(spec.path)
-    return estimate_for_size(header.file_size, spec.n_ctx, header.kv_bytes_per_token())
+    return estimate_for_size(
+        header.file_size, spec.n_ctx, header.kv_bytes_per_token(), header.vocab_size
+    )
 
 
 def estimate_memory_bytes(spec: ModelSpec) -> int:
@@ -234,37 +249,36 @@ def check_fits(
 def recommend_quant(
     recipe: Recipe, facts: HardwareFacts, *, n_ctx: int | None = None
 ) -> str | None:
-    """The largest quant of ``recipe`` that fits ``facts``' memory budget, or None.
+    """The quant of ``recipe`` to use on this machine, or None if none fits.
 
-    Quants without a known size are skipped. Largest means best quality that fits;
-    the recipe's default wins a tie-break when it fits with the same size class.
+    On the CPU, generation speed is bound by memory bandwidth, so the recipe's
+    default (a 4-bit K-quant) is the sweet spot whenever it fits, and a smaller quant
+    is chosen only when it does not. A bigger quant is recommended only when the
+    build offloads to a GPU and the whole model fits in its free VRAM. Quants
+    without a known size are skipped.
     """
-    context = n_ctx or recipe.n_ctx
-    kv_per_token = _kv_bytes_per_token_for(recipe)
-    fitting = []
+    sized = []
     for quant in recipe.quants.values():
         size = quant.best_size_bytes
-        if size is None:
-            continue
-        need = estimate_for_size(size, context, kv_per_token).total_bytes
-        if need <= facts.model_budget_bytes:
-            fitting.append((size, quant.name))
+        if size is not None:
+            need = estimate_for_recipe(recipe, size, n_ctx).total_bytes
+            sized.append((size, need, quant.name))
+    fitting = [
+        (size, name) for size, need, name in sized if need <= facts.model_budget_bytes
+    ]
     if not fitting:
         return None
-    default = recipe.quants[recipe.default_quant].best_size_bytes
-    if default is not None and any(name == recipe.default_quant for _, name in fitting):
-        # Prefer the recipe's default unless a bigger quant fits with room to spare.
-        roomy = [
-            (size, name)
-            for size, name in fitting
-            if size > default
-            and estimate_for_size(size, context, kv_per_token).total_bytes * 2
-            <= facts.model_budget_bytes
+    if facts.gpu_offload:
+        in_vram = [
+            (size, name) for size, need, name in sized if need <= facts.vram_free_bytes
         ]
-        if not roomy:
-            return recipe.default_quant
-        return max(roomy)[1]
-    return max(fitting)[1]
+        if in_vram:
+            return max(in_vram)[1]
+    if any(name == recipe.default_quant for _, name in fitting):
+        return recipe.default_quant
+    default_size = recipe.quants[recipe.default_quant].best_size_bytes
+    smaller = [(size, name) for size, name in fitting if size < (default_size or 0)]
+    return max(smaller or fitting)[1]
 
 
 # KV bytes per token (f16 K+V, all layers) of each architecture/size we ship,
@@ -273,6 +287,22 @@ _KNOWN_KV_BYTES_PER_TOKEN = {
     "qwen2.5-coder-0.5b-instruct": 24 * 2 * 64 * 2 * 2,
     "qwen2.5-coder-1.5b-instruct": 28 * 2 * 128 * 2 * 2,
 }
+
+
+# Vocabulary sizes read from llama.cpp's vocab GGUFs for these families.
+_VOCAB_BY_ARCHITECTURE = {"qwen2": 151_936, "phi3": 32_064}
+
+
+def estimate_for_recipe(
+    recipe: Recipe, size_bytes: int, n_ctx: int | None = None
+) -> MemoryEstimate:
+    """Estimate a recipe's file of ``size_bytes`` before it is downloaded."""
+    return estimate_for_size(
+        size_bytes,
+        n_ctx or recipe.n_ctx,
+        _kv_bytes_per_token_for(recipe),
+        _VOCAB_BY_ARCHITECTURE.get(recipe.architecture),
+    )
 
 
 def _kv_bytes_per_token_for(recipe: Recipe) -> int | None:

@@ -62,30 +62,41 @@ def _fit_need(
     recipe: Recipe | None, size: int | None, installed: InstalledModel | None
 ) -> int | None:
     """Estimated bytes to load, from the installed header or the recipe size."""
-    from lsc_tui.hardware import _kv_bytes_per_token_for, estimate_for_size
+    from lsc_tui.hardware import estimate_for_recipe, estimate_for_size
 
     n_ctx = recipe.n_ctx if recipe is not None else 4096
     if installed is not None and installed.header.get("kv_bytes_per_token"):
         return estimate_for_size(
-            installed.size_bytes, n_ctx, int(installed.header["kv_bytes_per_token"])
+            installed.size_bytes,
+            n_ctx,
+            int(installed.header["kv_bytes_per_token"]),
+            installed.header.get("vocab_size"),
         ).total_bytes
     if size is None:
         return None
-    kv = _kv_bytes_per_token_for(recipe) if recipe is not None else None
-    return estimate_for_size(size, n_ctx, kv).total_bytes
+    if recipe is not None:
+        return estimate_for_recipe(recipe, size, n_ctx).total_bytes
+    return estimate_for_size(size, n_ctx, None).total_bytes
 
 
 def _rows(store: ModelStore, facts: HardwareFacts) -> list[dict[str, Any]]:
     """One row per recipe quant, then one per custom model."""
+    from lsc_tui.hardware import recommend_quant
+
     installed = {m.ref: m for m in store.installed()}
     rows: list[dict[str, Any]] = []
     for recipe in store.catalog:
+        recommended = recommend_quant(recipe, facts)
         for quant in sorted(recipe.quants.values(), key=lambda q: q.name):
             ref = f"{recipe.id}:{quant.name}"
             model = installed.pop(ref, None)
-            rows.append(_row(store, facts, ref, recipe, quant, model))
+            row = _row(store, facts, ref, recipe, quant, model)
+            row["recommended"] = quant.name == recommended
+            rows.append(row)
     for ref, model in sorted(installed.items()):
-        rows.append(_row(store, facts, ref, None, None, model))
+        rows.append(
+            {**_row(store, facts, ref, None, None, model), "recommended": False}
+        )
     return rows
 
 
@@ -173,6 +184,8 @@ def list_models(as_json: bool, only_installed: bool) -> None:
             notes = []
             if row["default"]:
                 notes.append("default")
+            if row["recommended"]:
+                notes.append("recommended here")
             if row["recipe"] is None:
                 notes.append("custom")
             if row["source"] == "link":

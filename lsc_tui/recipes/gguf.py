@@ -199,6 +199,17 @@ class GGUFHeader:
         return int(value) if isinstance(value, int) else None
 
     @property
+    def vocab_size(self) -> int | None:
+        """Number of tokens in the vocabulary, or None if the file does not say."""
+        tokens = self.metadata.get("tokenizer.ggml.tokens")
+        if isinstance(tokens, ArraySummary):
+            return tokens.length
+        if isinstance(tokens, list):
+            return len(tokens)
+        value = self.arch_value("vocab_size")
+        return int(value) if isinstance(value, int) else None
+
+    @property
     def weights_bytes(self) -> int:
         """Bytes of tensor data (the file minus its header)."""
         end = self.expected_size if self.expected_size is not None else self.file_size
@@ -236,6 +247,7 @@ class GGUFHeader:
             "head_count": self.arch_value("attention.head_count"),
             "head_count_kv": self.arch_value("attention.head_count_kv"),
             "kv_bytes_per_token": self.kv_bytes_per_token(),
+            "vocab_size": self.vocab_size,
             "file_size": self.file_size,
             "has_chat_template": bool(self.chat_template),
         }

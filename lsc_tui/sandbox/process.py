@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 NextDeadline = Callable[[dict[str, Any], float], float]
 
 
@@ -207,10 +209,38 @@ def _parse_record(line: bytes) -> dict[str, Any] | None:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the runner's process group (a zombie leader keeps the id valid)."""
+    """SIGKILL the runner, its process group and every descendant, then wait.
+
+    bubblewrap's inner processes live in another session and pid namespace, and
+    their teardown is asynchronous, so each descendant is killed by pid and
+    polled until it is gone (or only a zombie awaiting its reaper).
+    """
+    descendants = _descendants(proc.pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    for child in descendants:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
     proc.wait()
+    give_up = time.monotonic() + 5.0
+    while descendants and time.monotonic() < give_up:
+        descendants = [c for c in descendants if _alive(c)]
+        if descendants:
+            time.sleep(0.005)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return list(psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        return []
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def decode_output(data: bytes, truncated: bool) -> str:

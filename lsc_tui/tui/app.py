@@ -175,6 +175,11 @@ class LscApp(App[None]):
         elif self._check_models and not self.generator_available():
             self.action_show_models(first_start=True)
 
+    def on_unmount(self) -> None:
+        """Stop a run that is still going so its thread ends with the app."""
+        if self._cancel is not None:
+            self._cancel.set()
+
     @property
     def session_started(self) -> bool:
         """Whether a session exists (so it may hold loaded models to free)."""
@@ -190,17 +195,15 @@ class LscApp(App[None]):
         return self._session
 
     def generator_available(self) -> bool:
-        """Whether a generator model is installed or given as a file."""
-        chosen = self.roles.get("generator")
-        if chosen and chosen.endswith(".gguf") and Path(chosen).expanduser().is_file():
-            return True
+        """Whether the generator a new run would use is installed (or a file)."""
+        from lsc_tui.tui.model_rows import effective_generator_ref, is_installed
+
+        ref = effective_generator_ref(self.settings.pipeline, self.roles)
+        if ref.endswith(".gguf"):
+            return Path(ref).expanduser().is_file()
         if self.model_store is None:
             return True
-        try:
-            installed = list(self.model_store.installed())
-        except LscError:
-            return False
-        return bool(installed)
+        return is_installed(self.model_store, ref)
 
     # -- runs ----------------------------------------------------------------------
 
@@ -254,6 +257,8 @@ class LscApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker outcomes are handled, by worker group."""
+        if not self.screen_stack:
+            return
         worker = event.worker
         match worker.group:
             case "loop":
@@ -270,7 +275,7 @@ class LscApp(App[None]):
                     self.dashboard.end_run()
                 self.refresh_bindings()
             case "download" | "models":
-                handler = getattr(self.screen, "on_models_worker_changed", None)
+                handler = getattr(worker.node, "on_models_worker_changed", None)
                 if event.state == WorkerState.ERROR and worker.error is not None:
                     self.report_error(worker.error)
                 if handler is not None:

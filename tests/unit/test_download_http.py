@@ -33,18 +33,18 @@ FILENAME = "fake-coder-q4_k_m.gguf"
 COMMIT = "a" * 40
 
 
-def make_payload(tmp_path: Path) -> bytes:
+def make_payload(tmp_path: Path, architecture: str = "qwen2") -> bytes:
     """A ~300 KiB valid GGUF: a real header followed by tensor data."""
     path = tmp_path / "payload.gguf"
     write_gguf(
         path,
         {
-            "general.architecture": "qwen2",
+            "general.architecture": architecture,
             "general.name": "fake coder",
             "general.file_type": 15,
-            "qwen2.block_count": 2,
-            "qwen2.embedding_length": 64,
-            "qwen2.attention.head_count": 4,
+            f"{architecture}.block_count": 2,
+            f"{architecture}.embedding_length": 64,
+            f"{architecture}.attention.head_count": 4,
         },
         (("token_embd.weight", (64, 1200), 0),),
     )
@@ -61,6 +61,8 @@ class HubState:
 
     payload: bytes
     advertised_sha: str
+    repo: str = REPO
+    filename: str = FILENAME
     cut_first_get_after: int | None = None
     serve_bytes: bytes | None = None
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -77,7 +79,7 @@ class FakeHubHandler(http.server.BaseHTTPRequestHandler):
         return
 
     def _route_ok(self) -> bool:
-        expected = f"/{REPO}/resolve/main/{FILENAME}"
+        expected = f"/{self.state.repo}/resolve/main/{self.state.filename}"
         if self.path.split("?")[0] != expected:
             self.send_response(404)
             self.send_header("X-Error-Code", "EntryNotFound")
@@ -309,3 +311,59 @@ def test_hf_hub_download_can_be_injected(fake_hub: HubState, tmp_path: Path) -> 
     assert seen[-1].done
     assert seen[-1].downloaded_bytes == len(fake_hub.payload)
     assert sorted(p.name for p in dest.parent.iterdir()) == [FILENAME]
+
+
+def test_cli_pull_draws_progress_and_installs(
+    fake_hub: HubState, tmp_path: Path
+) -> None:
+    """`lsc models pull` downloads through the hub API, draws a bar, then lists it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from lsc_tui.cli import cli
+
+    fake_hub.repo = "TheBloke/deepseek-coder-1.3b-instruct-GGUF"
+    fake_hub.filename = "deepseek-coder-1.3b-instruct.Q4_K_S.gguf"
+    fake_hub.payload = make_payload(tmp_path, "llama")
+    fake_hub.advertised_sha = hashlib.sha256(fake_hub.payload).hexdigest()
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["models", "pull", "deepseek-coder-1.3b-instruct:Q4_K_S"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith(
+        "deepseek-coder-1.3b-instruct/deepseek-coder-1.3b-instruct.Q4_K_S.gguf"
+    )
+    assert Path(result.stdout.strip()).read_bytes() == fake_hub.payload
+    assert "100%" in result.stderr
+    assert "ETA" in result.stderr
+    assert "installed deepseek-coder-1.3b-instruct:q4_k_s" in result.stderr
+    listing = runner.invoke(cli, ["models", "list", "--installed", "--json"])
+    rows = json.loads(listing.stdout)["models"]
+    assert [(r["ref"], r["source"]) for r in rows] == [
+        ("deepseek-coder-1.3b-instruct:q4_k_s", "pull")
+    ]
+    again = runner.invoke(
+        cli, ["models", "pull", "deepseek-coder-1.3b-instruct:q4_k_s"]
+    )
+    assert again.exit_code == 0
+    assert "already installed" in again.stderr
+    assert sum(1 for m, _, _ in fake_hub.requests if m == "GET") == 1
+
+
+def test_disk_full_is_refused_with_the_free_space(
+    fake_hub: HubState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too little free space stops the download before it starts, naming the numbers."""
+    import collections
+
+    import lsc_tui.recipes.download as download_module
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        download_module.shutil, "disk_usage", lambda _path: usage(10**9, 10**9, 4096)
+    )
+    with pytest.raises(DownloadError, match=r"not enough disk space.*4\.0 KiB free"):
+        download_file(REPO, FILENAME, tmp_path / FILENAME)
+    assert [m for m, _, _ in fake_hub.requests] == ["HEAD"]

@@ -50,7 +50,7 @@ def facts_with(available_gib: float, *, vram_gib: float = 0.0) -> HardwareFacts:
 
 
 def qwen_like(path: Path) -> ModelSpec:
-    """A 24-layer, 2-KV-head, 64-dim-head model file with ~1 MiB of weights."""
+    """A 24-layer, 2-KV-head, 64-dim-head model with 4 MiB of weights, 1000 tokens."""
     size = write_gguf(
         path,
         {
@@ -59,6 +59,7 @@ def qwen_like(path: Path) -> ModelSpec:
             "qwen2.embedding_length": 896,
             "qwen2.attention.head_count": 14,
             "qwen2.attention.head_count_kv": 2,
+            "tokenizer.ggml.tokens": [f"t{i}" for i in range(1000)],
         },
         (("token_embd.weight", (1024, 1024), 0),),
     )
@@ -85,13 +86,14 @@ def test_parse_nvidia_smi_output() -> None:
 
 
 def test_estimate_is_weights_plus_f16_kv(tmp_path: Path) -> None:
-    """KV bytes = n_ctx x layers x kv_heads x (k+v dims) x 2 bytes."""
+    """KV: n_ctx x layers x kv_heads x (k+v dims) x 2 B; logits: vocab x 512 x 4 B."""
     spec = qwen_like(tmp_path / "m.gguf")
     estimate = estimate_memory(spec)
     assert estimate.weights_bytes == spec.path.stat().st_size
     assert estimate.kv_bytes == 4096 * 24 * 2 * 128 * 2
+    assert estimate.overhead_bytes == BASE_OVERHEAD_BYTES + 1000 * 512 * 4
     assert estimate_memory_bytes(spec) == (
-        estimate.weights_bytes + estimate.kv_bytes + BASE_OVERHEAD_BYTES
+        estimate.weights_bytes + estimate.kv_bytes + estimate.overhead_bytes
     )
     bigger = estimate_memory(replace(spec, n_ctx=8192))
     assert bigger.kv_bytes == 2 * estimate.kv_bytes
@@ -114,13 +116,14 @@ def test_check_fits_refuses_with_the_numbers(tmp_path: Path) -> None:
 
 
 def test_recommend_quant_follows_memory() -> None:
-    """Plenty of RAM: a bigger quant; little: the default or smaller; none: None."""
+    """CPU: the default when it fits, else smaller; a GPU with VRAM: the biggest."""
     recipe = load_catalog().get("qwen2.5-coder-1.5b-instruct")
-    assert recommend_quant(recipe, facts_with(64.0)) == "q8_0"
+    assert recommend_quant(recipe, facts_with(64.0)) == "q4_k_m"
     assert recommend_quant(recipe, facts_with(2.4)) == "q4_k_m"
     assert recommend_quant(recipe, facts_with(1.8)) == "q2_k"
     assert recommend_quant(recipe, facts_with(0.5)) is None
     assert recommend_quant(recipe, facts_with(0.6, vram_gib=8.0)) == "q8_0"
+    assert recommend_quant(recipe, facts_with(8.0, vram_gib=1.0)) == "q4_k_m"
 
 
 def test_doctor_json_reports_everything() -> None:

@@ -134,9 +134,9 @@ class ModelsScreen(Screen[None]):
             self._load_rows()
 
     def _fill_table(self, rows: list[ModelRow]) -> None:
+        selected = self.selected_ref()
         self.rows = rows
         table = self.query_one(DataTable)
-        selected = self.selected_ref()
         table.clear()
         for row in rows:
             fits = {True: "yes", False: "NO", None: "?"}[row.fits]
@@ -201,7 +201,7 @@ class ModelsScreen(Screen[None]):
             f"Default: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, {size}"
             + (f", {fits}" if fits else "")
             + ": select it and press p to pull it.",
-            "Offline? Press i and give the path of a .gguf file you already have;"
+            "Offline? Press i to import a .gguf file you already have;"
             " g makes the selected installed model the generator.",
         ]
         if offline:
@@ -304,6 +304,10 @@ class ModelsScreen(Screen[None]):
         self.notify(f"{message.ref} is installed", title="Pull")
         self.reload()
         self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker outcomes go to the app's central handler."""
+        self.lsc_app.on_worker_state_changed(event)
 
     def on_models_worker_changed(self, worker: Worker[Any], state: WorkerState) -> None:
         """Called by the app's central worker handler for this screen's workers."""

@@ -23,7 +23,7 @@ from textual.widgets import (
     TabPane,
     TextArea,
 )
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from lsc_tui.errors import LscError
 from lsc_tui.tasks.model import Task
@@ -184,6 +184,12 @@ class NewTaskScreen(Screen[TaskChoice | None]):
         """Enter in the number field starts the previewed task."""
         if self.mbpp_task is not None:
             self.action_start()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker outcomes go to the app's central handler."""
+        handler = getattr(self.app, "on_worker_state_changed", None)
+        if handler is not None:
+            handler(event)
 
     @work(thread=True, exclusive=True, group="mbpp-preview", exit_on_error=False)
     def _preview_mbpp(self, number: int) -> None:
