@@ -23,8 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams  # noqa: E402
-from lsc_tui.engine.llama import LlamaEngine  # noqa: E402
+from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
+from lsc_tui.engine.llama import LlamaEngine
 
 DEFAULT_MODEL = (
     Path.home()
@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'raw':10}{raw_rate:10.2f}{raw_ttft:10.3f}")
     print(
         f"ratio ours/raw: tokens/s {summary['tokens_per_s_ratio']}, "
-        f"TTFT {summary['ttft_ratio']} (identical outputs {summary['identical_outputs']})"
+        f"TTFT {summary['ttft_ratio']} "
+        f"(identical outputs {summary['identical_outputs']})"
     )
     print(json.dumps(summary))
     engine.close()

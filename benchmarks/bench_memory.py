@@ -93,7 +93,12 @@ def main() -> None:
     if done.returncode != 0:
         sys.exit(f"child failed:\n{done.stderr[-2000:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    # ru_maxrss is in KiB on Linux; the child's own last reading can be a page higher.
+    peak = max(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        report["rss_end_bytes"],
+        report["rss_after_load_bytes"],
+    )
     files_total = sum(report["model_files"].values())
     report["peak_rss_bytes"] = peak
     report["model_files_total_bytes"] = files_total

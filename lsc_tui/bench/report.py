@@ -41,7 +41,8 @@ def _finished(record: Mapping[str, Any]) -> bool:
 
 def _compute_seconds(record: Mapping[str, Any]) -> float:
     """Wall seconds of a run without model loading (amortised across a bench)."""
-    return max(0.0, float(record.get("seconds", 0.0)) - record.get("load_seconds", 0.0))
+    wall = float(record.get("seconds", 0.0))
+    return max(0.0, wall - float(record.get("load_seconds", 0.0)))
 
 
 def _pipeline_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def mcnemar_exact_p(wins: int, losses: int) -> float:
     if discordant == 0:
         return 1.0
     k = min(wins, losses)
-    tail = sum(math.comb(discordant, i) for i in range(k + 1)) / 2**discordant
+    tail: float = sum(math.comb(discordant, i) for i in range(k + 1)) / 2**discordant
     return min(1.0, 2 * tail)
 
 

@@ -9,14 +9,17 @@ be used, 130 interrupted (everything finished so far is saved).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
+import signal
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -44,6 +47,10 @@ from lsc_tui.events import (
     TestsFinished,
     TokensGenerated,
 )
+
+if TYPE_CHECKING:
+    from lsc_tui.settings import Settings
+    from lsc_tui.tasks.model import Task
 
 _BAR_WIDTH = 24
 
@@ -200,6 +207,11 @@ def _stage(event: Any) -> str | None:
     return None
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    """Treat SIGTERM like Ctrl+C, so a stopped bench still writes its summary."""
+    raise KeyboardInterrupt
+
+
 def _split_pipelines(values: Sequence[str]) -> list[str]:
     names: list[str] = []
     for value in values:
@@ -321,12 +333,22 @@ def mbpp(
         _run_mbpp_bench(params, engine)
 
 
-def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
-    from lsc_tui.bench.machine import machine_facts
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A validated bench invocation: what to run and what is already done."""
+
+    settings: Settings
+    selection: TaskSelection
+    plan: BenchPlan
+    skip: set[tuple[int, str]]
+    remaining: Counter[str]
+
+
+def _prepare(params: dict[str, Any]) -> _Prepared:
+    """Check the flags, resolve tasks and pipelines, and read what --out holds."""
     from lsc_tui.loop.pipelines import get_pipeline
-    from lsc_tui.loop.session import Session
     from lsc_tui.settings import load_settings
-    from lsc_tui.tasks.mbpp import load_mbpp_task, mbpp_plus_ids
+    from lsc_tui.tasks.mbpp import mbpp_plus_ids
 
     roles = {role: params[role] for _flag, role in ROLE_FLAGS}
     settings = load_settings(
@@ -365,32 +387,44 @@ def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
     remaining: Counter[str] = Counter(
         p for p in pipelines for t in task_ids if (t, p) not in skip
     )
-    started = dt.datetime.now(dt.UTC)
+    return _Prepared(settings, selection, plan, skip, remaining)
+
+
+def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
+    from lsc_tui.loop.session import Session
+    from lsc_tui.tasks.mbpp import load_mbpp_task
+
+    prepared = _prepare(params)
+    plan = prepared.plan
+    to_do = sum(prepared.remaining.values())
+    done_before = len(plan.task_ids) * len(plan.pipelines) - to_do
     click.echo(
-        f"bench: {len(task_ids)} tasks ({selection.describe()}) x "
-        f"{', '.join(pipelines)}; {sum(remaining.values())} runs to do"
-        + (
-            f", {len(task_ids) * len(pipelines) - sum(remaining.values())} already done"
-            if skip
-            else ""
-        ),
+        f"bench: {len(plan.task_ids)} tasks ({prepared.selection.describe()}) x "
+        f"{', '.join(plan.pipelines)}; {to_do} runs to do"
+        + (f", {done_before} already done" if done_before else ""),
         err=True,
     )
-    session = Session(settings, provider=fake_provider(engine))
+    started = dt.datetime.now(dt.UTC)
+    session = Session(prepared.settings, provider=fake_provider(engine))
     cancel = threading.Event()
-    progress = BenchProgress(sys.stderr, remaining)
+    progress = BenchProgress(sys.stderr, prepared.remaining)
     collected: list[dict[str, Any]] = []
     interrupted = False
+    out: Path | None = params["out"]
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
     sink = out.open("a", encoding="utf-8") if out is not None else sys.stdout
 
-    def load_task(number: int) -> Any:
-        return load_mbpp_task(number, visible=settings.mbpp_visible)  # type: ignore[arg-type]
+    def load_task(number: int) -> Task:
+        return load_mbpp_task(number, visible=plan.visible)  # type: ignore[arg-type]
 
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous_term = (
+        signal.signal(signal.SIGTERM, _raise_interrupt) if on_main_thread else None
+    )
     try:
         for event in run_bench(
-            session, plan, load_task, out=sink, skip=skip, cancel=cancel
+            session, plan, load_task, out=sink, skip=prepared.skip, cancel=cancel
         ):
             progress.handle(event)
             if isinstance(event, PairFinished):
@@ -399,6 +433,8 @@ def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
         cancel.set()
         interrupted = True
     finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous_term)
         progress.finish()
         session.close()
         if out is not None:
@@ -408,20 +444,26 @@ def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
     if result["pipelines"]:
         click.echo(format_table(result), err=True)
     if params["summary"] is not None:
-        meta = {
-            "command": _command_line(params),
-            "selection": selection.describe(),
-            "task_ids": task_ids,
-            "pipelines": pipelines,
-            "visible": settings.mbpp_visible,
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "complete": not interrupted and not any(remaining.values()),
-            "machine": machine_facts(),
-            "models": _models(records),
-        }
+        meta = _summary_meta(
+            params["summary"],
+            command=_command_line(params),
+            prepared=prepared,
+            invocation={
+                "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "runs": len(collected),
+                "interrupted": interrupted,
+            },
+            complete=not interrupted and not any(prepared.remaining.values()),
+            records=records,
+        )
         for path in write_summary(result, params["summary"], meta=meta):
             click.echo(f"summary written to {path}", err=True)
+    _exit(interrupted, collected)
+
+
+def _exit(interrupted: bool, collected: Sequence[dict[str, Any]]) -> None:
+    """Exit 130 when interrupted, 1 when some runs errored, else 0."""
     if interrupted:
         click.echo("lsc: interrupted; finished runs were saved", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -433,6 +475,49 @@ def _run_mbpp_bench(params: dict[str, Any], engine: str | None) -> None:
         )
         sys.exit(ExitCode.FAILED)
     sys.exit(ExitCode.OK)
+
+
+def _summary_meta(
+    target: Path,
+    *,
+    command: str,
+    prepared: _Prepared,
+    invocation: dict[str, Any],
+    complete: bool,
+    records: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """What a summary records about how it was produced, keeping earlier invocations."""
+    import json
+
+    from lsc_tui.bench.machine import machine_facts
+    from lsc_tui.bench.report import summary_targets
+
+    json_path = summary_targets(target)[0]
+    invocations: list[dict[str, Any]] = []
+    if json_path is not None and json_path.exists():
+        try:
+            earlier = json.loads(json_path.read_text(encoding="utf-8")).get("meta", {})
+        except (OSError, ValueError):
+            earlier = {}
+        if earlier.get("command") == command:
+            invocations = list(earlier.get("invocations", []))
+    return {
+        "command": command,
+        "env": {
+            key: value
+            for key, value in sorted(os.environ.items())
+            if key.startswith("LSC_") and key != "LSC_HOME"
+        },
+        "selection": prepared.selection.describe(),
+        "task_ids": list(prepared.plan.task_ids),
+        "pipelines": list(prepared.plan.pipelines),
+        "visible": prepared.plan.visible,
+        "n_threads": prepared.settings.n_threads,
+        "invocations": [*invocations, invocation],
+        "complete": complete,
+        "machine": machine_facts(),
+        "models": _models(records),
+    }
 
 
 def _models(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, str]]:

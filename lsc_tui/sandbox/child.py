@@ -1,7 +1,8 @@
 """The sandbox runner: confines itself, then compiles or runs candidate code.
 
-Started by the trusted parent as ``python -S -s -B -P child.py`` with a JSON job
-on stdin and a result pipe whose descriptor the job names. It reads the whole job, points
+Started by the trusted parent as ``python -S -s -B -P child.py`` with a job
+(marshal data from the trusted parent) on stdin and a result pipe whose descriptor
+the job names. It reads the whole job, points
 stdin at /dev/null, applies rlimits and confinement, and only then compiles the
 candidate. Results go to that pipe as newline-delimited JSON records (see
 ``lsc_tui/sandbox/runner.py`` for the protocol); the candidate's own stdout and
@@ -20,29 +21,42 @@ MESSAGE_LIMIT = 300
 ITEM_LIMIT_BYTES = 4 << 20
 
 
-def _load_helpers() -> tuple[Any, Any]:
+def _load_helper(name: str) -> Any:
+    """Import a helper from the runner's directory without leaving it on sys.path."""
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     try:
-        import confine
-        import wire
+        module = __import__(name)
     finally:
         sys.path.remove(here)
-        sys.modules.pop("confine", None)
-        sys.modules.pop("wire", None)
-    return confine, wire
+        sys.modules.pop(name, None)
+    return module
+
+
+def _make_dumps() -> Any:
+    """A compact ASCII JSON encoder from the C accelerator (json itself imports re)."""
+    import _json
+
+    encode = _json.make_encoder(
+        None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+
+    def dumps(data: Any) -> str:
+        return "".join(encode(data, 0))
+
+    return dumps
 
 
 class Channel:
     """Writes protocol records to the result pipe."""
 
-    def __init__(self, wire: Any, fd: int) -> None:
+    def __init__(self, fd: int) -> None:
         self._write = os.write
-        self._dumps = wire.dumps
+        self.dumps = _make_dumps()
         self._fd = fd
 
     def send(self, record: dict[str, Any]) -> None:
-        data = (self._dumps(record) + "\n").encode("ascii")
+        data = (self.dumps(record) + "\n").encode("ascii")
         view = memoryview(data)
         while view:
             written = self._write(self._fd, view)
@@ -87,17 +101,32 @@ def _flush_std() -> None:
             pass
 
 
-def _confine(job: dict[str, Any], confine: Any) -> None:
+def _apply_rlimits(limits: dict[str, int]) -> None:
+    """Set soft and hard rlimits; names are RLIMIT_* suffixes in lower case."""
+    import resource
+
+    for name, value in limits.items():
+        kind = getattr(resource, "RLIMIT_" + name.upper())
+        _soft, hard = resource.getrlimit(kind)
+        target = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (target, target))
+
+
+def _confine(job: dict[str, Any]) -> None:
     if job.get("workdir"):
         os.chdir(job["workdir"])
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    confine.apply_rlimits(job["rlimits"])
+    _apply_rlimits(job["rlimits"])
     landlock = job.get("landlock")
+    if landlock is None and not job.get("seccomp") and not job.get("drop_caps"):
+        return
+    confine = _load_helper("confine")
     if landlock is not None:
         confine.apply_landlock(landlock["read"], landlock["write"])
-    confine.drop_privileges()
+    if job.get("drop_caps"):
+        confine.drop_privileges()
     if job.get("seccomp"):
         confine.apply_seccomp(job["seccomp"])
 
@@ -213,7 +242,8 @@ class _Builtins:
 _MISSING = object()
 
 
-def _run_ops(job: dict[str, Any], channel: Channel, wire: Any) -> None:
+def _run_ops(job: dict[str, Any], channel: Channel) -> None:
+    wire = _load_helper("wire")
     guard = _Builtins()
     try:
         namespace = _import_candidate(job)
@@ -246,7 +276,7 @@ def _run_ops(job: dict[str, Any], channel: Channel, wire: Any) -> None:
             record = {"k": "op", "i": index, "s": "error"}
             record["m"] = f"tampered with builtins: {changed}"
         elif record.get("s") == "ok":
-            record = _encode_value(record, wire)
+            record = _encode_value(record, wire, channel.dumps)
         _flush_std()
         channel.send(record)
 
@@ -284,12 +314,12 @@ def _run_op(
     return record
 
 
-def _encode_value(record: dict[str, Any], wire: Any) -> dict[str, Any]:
+def _encode_value(record: dict[str, Any], wire: Any, dumps: Any) -> dict[str, Any]:
     """Replace the raw value by its wire form, or turn the record into an error."""
     value = record.pop("raw")
     try:
         encoded = wire.encode(value)
-        if len(wire.dumps(encoded)) > ITEM_LIMIT_BYTES:
+        if len(dumps(encoded)) > ITEM_LIMIT_BYTES:
             raise wire.WireError("return value is too large to transfer")
     except (SystemExit, KeyboardInterrupt) as exc:
         return {**record, "s": "crashed", "m": f"exited with {type(exc).__name__}"}
@@ -301,13 +331,12 @@ def _encode_value(record: dict[str, Any], wire: Any) -> dict[str, Any]:
 
 def main() -> None:
     """Read the job, confine, run it, report, and exit without running atexit."""
-    confine, wire = _load_helpers()
-    import json
+    import marshal
 
-    job = json.loads(sys.stdin.buffer.read())
-    channel = Channel(wire, int(job["result_fd"]))
+    job = marshal.loads(sys.stdin.buffer.read())
+    channel = Channel(int(job["result_fd"]))
     try:
-        _confine(job, confine)
+        _confine(job)
     except BaseException as exc:
         channel.send({"k": "confine_failed", "m": f"{type(exc).__name__}: {exc}"})
         os._exit(70)
@@ -315,7 +344,7 @@ def main() -> None:
     if job["mode"] == "syntax":
         _syntax(job, channel)
     else:
-        _run_ops(job, channel, wire)
+        _run_ops(job, channel)
     _flush_std()
     channel.send({"k": "done"})
     os._exit(0)

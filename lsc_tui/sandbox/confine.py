@@ -1,8 +1,8 @@
 """Self-confinement the sandbox runner applies before it touches candidate code.
 
 Runs inside the child process and uses only the standard library (ctypes for the
-kernel interfaces), because the runner starts without site-packages. Three layers:
-hard rlimits; dropping every capability (so root inside the sandbox is harmless);
+kernel interfaces), because the runner starts without site-packages. Layers:
+dropping every capability (so root inside the sandbox is harmless);
 a seccomp filter through the system's libseccomp that forbids new processes,
 exec, sockets, ptrace, namespaces, kernel keyrings, io_uring and signals to other
 processes; and, for the Landlock tier, a Landlock ruleset that confines the file
@@ -15,21 +15,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import resource
 from collections.abc import Sequence
 from typing import Any
-
-# --- rlimits -----------------------------------------------------------------
-
-
-def apply_rlimits(limits: dict[str, int]) -> None:
-    """Set soft and hard rlimits; names are RLIMIT_* suffixes in lower case."""
-    for name, value in limits.items():
-        kind = getattr(resource, "RLIMIT_" + name.upper())
-        _soft, hard = resource.getrlimit(kind)
-        target = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(kind, (target, target))
-
 
 # --- capabilities --------------------------------------------------------------
 
@@ -146,8 +133,7 @@ DENIED_SYSCALLS: tuple[str, ...] = (
 """System calls that always fail with EPERM inside the sandbox."""
 
 
-def apply_seccomp(libseccomp_path: str) -> None:
-    """Load the deny-list filter; threads may still be created, processes not."""
+def _seccomp_lib(libseccomp_path: str) -> Any:
     lib = ctypes.CDLL(libseccomp_path, use_errno=True)
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = (ctypes.c_uint32,)
@@ -160,11 +146,20 @@ def apply_seccomp(libseccomp_path: str) -> None:
     )
     lib.seccomp_syscall_resolve_name.argtypes = (ctypes.c_char_p,)
     lib.seccomp_load.argtypes = (ctypes.c_void_p,)
+    lib.seccomp_export_bpf.argtypes = (ctypes.c_void_p, ctypes.c_int)
     lib.seccomp_release.argtypes = (ctypes.c_void_p,)
+    return lib
+
+
+def _build_filter(lib: Any, pid: int, *, allow_exec: bool = False) -> Any:
+    """A libseccomp context with the deny rules; ``pid`` is the one signals may reach.
+
+    ``allow_exec`` keeps execve open for bubblewrap, which installs the filter
+    before it executes the interpreter; the exec'd program stays as confined.
+    """
     ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
     if not ctx:
         raise OSError("seccomp_init failed")
-    pid = os.getpid()
 
     def rule(name: str, action: int, *cmps: _ArgCmp) -> None:
         number = lib.seccomp_syscall_resolve_name(name.encode())
@@ -178,6 +173,8 @@ def apply_seccomp(libseccomp_path: str) -> None:
     try:
         deny = _act_errno(errno.EPERM)
         for name in DENIED_SYSCALLS:
+            if allow_exec and name in {"execve", "execveat"}:
+                continue
             rule(name, deny)
         # clone() may only make threads; clone3 reports ENOSYS so libc falls back.
         rule("clone", deny, _ArgCmp(0, _SCMP_CMP_MASKED_EQ, _CLONE_THREAD, 0))
@@ -186,11 +183,44 @@ def apply_seccomp(libseccomp_path: str) -> None:
         rule("kill", deny, _ArgCmp(0, _SCMP_CMP_NE, pid, 0))
         rule("tgkill", deny, _ArgCmp(0, _SCMP_CMP_NE, pid, 0))
         rule("prlimit64", deny, _ArgCmp(0, _SCMP_CMP_NE, 0, 0))
+    except BaseException:
+        lib.seccomp_release(ctx)
+        raise
+    return ctx
+
+
+def apply_seccomp(libseccomp_path: str) -> None:
+    """Load the deny-list filter; threads may still be created, processes not."""
+    lib = _seccomp_lib(libseccomp_path)
+    ctx = _build_filter(lib, os.getpid())
+    try:
         status = lib.seccomp_load(ctx)
         if status < 0:
             raise OSError(-status, "seccomp_load failed")
     finally:
         lib.seccomp_release(ctx)
+
+
+def export_seccomp_bpf(libseccomp_path: str, pid: int) -> bytes:
+    """The same filter as raw BPF, for ``bwrap --seccomp FD`` (runner pid ``pid``)."""
+    lib = _seccomp_lib(libseccomp_path)
+    ctx = _build_filter(lib, pid, allow_exec=True)
+    read_end, write_end = os.pipe()
+    try:
+        status = lib.seccomp_export_bpf(ctx, write_end)
+        if status < 0:
+            raise OSError(-status, "seccomp_export_bpf failed")
+        os.close(write_end)
+        write_end = -1
+        chunks = []
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        lib.seccomp_release(ctx)
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
 
 
 # --- Landlock --------------------------------------------------------------------

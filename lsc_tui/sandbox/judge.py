@@ -46,7 +46,7 @@ SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
         sum,
         tuple,
         type,
-    )  # fmt: skip
+    )
 }
 MATH_NAMES: dict[str, Any] = {
     name: getattr(math, name)
@@ -67,7 +67,7 @@ MATH_NAMES: dict[str, Any] = {
         "fsum",
         "log",
         "exp",
-    )  # fmt: skip
+    )
 }
 CONSTANTS: dict[str, Any] = {"None": None, "True": True, "False": False}
 SAFE_METHODS = frozenset(
@@ -101,7 +101,7 @@ SAFE_METHODS = frozenset(
         "union",
         "intersection",
         "difference",
-    )  # fmt: skip
+    )
 )
 
 _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -213,7 +213,8 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise JudgeError("dict unpacking is not allowed")
-        return {_eval(k, env): _eval(v, env) for k, v in zip(node.keys, node.values)}  # type: ignore[arg-type]
+        pairs = zip(node.keys, node.values, strict=True)
+        return {_eval(k, env): _eval(v, env) for k, v in pairs}  # type: ignore[arg-type]
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand, env))
     if isinstance(node, ast.BinOp):
@@ -229,7 +230,7 @@ def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
         return result
     if isinstance(node, ast.Compare):
         left = _eval(node.left, env)
-        for op, right_node in zip(node.ops, node.comparators):
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = _eval(right_node, env)
             if not _CMPOPS[type(op)](left, right):
                 return False
@@ -278,9 +279,15 @@ def _binop(op: ast.operator, left: Any, right: Any) -> Any:
                 and len(seq) * max(count, 0) > MAX_SEQUENCE
             ):
                 raise JudgeError("the test would build a huge sequence")
-    if isinstance(op, ast.Pow) and isinstance(left, int) and isinstance(right, int):
-        if right > 0 and abs(left) > 1 and left.bit_length() * right > 1_000_000:
-            raise JudgeError("the test would build a huge number")
+    both_int = isinstance(left, int) and isinstance(right, int)
+    if (
+        isinstance(op, ast.Pow)
+        and both_int
+        and right > 0
+        and abs(left) > 1
+        and left.bit_length() * right > 1_000_000
+    ):
+        raise JudgeError("the test would build a huge number")
     if (
         isinstance(op, ast.LShift)
         and isinstance(left, int)

@@ -101,7 +101,7 @@ class _CallExtractor(ast.NodeTransformer):
 
 
 def _call_op(call: ast.Call, entry_point: str) -> tuple[dict[str, Any], bool]:
-    """The sandbox op for one entry-point call, and whether its arguments are literal."""
+    """The sandbox op for one entry-point call, and whether its args are literal."""
     if not any(isinstance(a, ast.Starred) for a in call.args) and all(
         k.arg is not None for k in call.keywords
     ):

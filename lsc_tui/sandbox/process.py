@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import selectors
 import signal
@@ -40,11 +41,12 @@ class ChildOutput:
 
 @dataclass(frozen=True, slots=True)
 class Spawn:
-    """How to start a runner: argv, environment, and the uid/gid to run as."""
+    """How to start a runner: argv, environment, directory and inherited fds."""
 
     argv: tuple[str, ...]
     env: Mapping[str, str]
     cwd: str = "/"
+    pass_fds: tuple[int, ...] = ()
 
 
 def run_child(
@@ -71,13 +73,13 @@ def run_child(
     out = ChildOutput()
     try:
         job = {**job, "result_fd": result_write}
-        payload = json.dumps(job, ensure_ascii=True).encode("ascii")
+        payload = marshal.dumps(job)
         proc = subprocess.Popen(
             list(spawn.argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(result_write,),
+            pass_fds=(result_write, *spawn.pass_fds),
             env=dict(spawn.env),
             cwd=spawn.cwd,
             start_new_session=True,

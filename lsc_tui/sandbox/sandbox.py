@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -221,13 +220,13 @@ class Sandbox:
                 f"cannot start the sandbox ({self.tier.name}): {exc.strerror or exc}"
             ) from None
         finally:
-            if launch.workdir:
-                shutil.rmtree(launch.workdir, ignore_errors=True)
+            tiers.close_launch(launch)
         kinds = [r.get("k") for r in out.records]
         if "confine_failed" in kinds:
             record = out.records[kinds.index("confine_failed")]
             raise SandboxError(
-                f"the {self.tier.name} sandbox failed to confine itself: {record.get('m', '')}"
+                f"the {self.tier.name} sandbox failed to confine itself: "
+                f"{record.get('m', '')}"
             )
         if "ready" not in kinds and not out.timed_out:
             tail = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
@@ -468,7 +467,7 @@ class _Records:
 
 
 def _read_records(records: Sequence[dict[str, Any]], start: int = 0) -> _Records:
-    """Check ready, imported|import_failed, op start.., done; anything else is tampering."""
+    """Check ready, imported|import_failed, ops in order, done; else it is tampering."""
     parsed = _Records()
     state = "ready"
     for record in records:
@@ -546,7 +545,7 @@ def _separate_imports(tests: Sequence[str]) -> tuple[list[str], list[str]]:
 def _judge_test(
     test: plan.TestPlan, out: ChildOutput, wall: float
 ) -> tuple[TestResult, bool]:
-    """Turn one test process's records into a TestResult; also whether it died at import."""
+    """One test process's records as a TestResult, and whether it died at import."""
     source, weak = test.source, test.weak
     parsed = _read_records(out.records)
     if parsed.import_failure is not None and not parsed.tampered:

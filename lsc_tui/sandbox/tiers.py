@@ -18,6 +18,7 @@ Tiers, strongest first:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -114,7 +115,7 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def _bwrap_argv(bwrap: str, tmpfs_bytes: int, seccomp: str | None) -> list[str]:
+def _bwrap_argv(bwrap: str, tmpfs_bytes: int, seccomp_fd: int | None) -> list[str]:
     argv = [
         bwrap,
         "--unshare-all",
@@ -138,8 +139,8 @@ def _bwrap_argv(bwrap: str, tmpfs_bytes: int, seccomp: str | None) -> list[str]:
         argv += ["--ro-bind", path, path]
     if os.path.exists("/etc/ld.so.cache"):
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    if seccomp and not any(seccomp.startswith(d + "/") for d in ["/usr", "/lib"]):
-        argv += ["--ro-bind", seccomp, seccomp]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     argv += [
         "--ro-bind",
         str(RUNNER_DIR),
@@ -162,17 +163,55 @@ def _bwrap_argv(bwrap: str, tmpfs_bytes: int, seccomp: str | None) -> list[str]:
     return argv
 
 
+BWRAP_RUNNER_PID = 2
+"""The runner's pid inside bubblewrap's pid namespace (bwrap's init is 1)."""
+
+
+@functools.cache
+def bwrap_seccomp_bpf() -> bytes | None:
+    """The seccomp filter compiled once for bubblewrap, or None without libseccomp."""
+    path = libseccomp_path()
+    if path is None:
+        return None
+    try:
+        return confine.export_seccomp_bpf(path, BWRAP_RUNNER_PID)
+    except OSError:
+        return None
+
+
+def seccomp_memfd(bpf: bytes) -> int:
+    """A fresh file descriptor holding ``bpf`` at offset 0 (bwrap reads it once)."""
+    fd = os.memfd_create("lsc-seccomp", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(bpf)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
 def launch(tier: str, *, tmpfs_bytes: int) -> Launch:
-    """Build the runner invocation for ``tier`` (which must be available)."""
-    seccomp = libseccomp_path()
+    """Build the runner invocation for ``tier`` (which must be available).
+
+    For bubblewrap the returned spawn inherits a seccomp descriptor that the
+    caller must close with :func:`close_launch` after the run.
+    """
     if tier == BUBBLEWRAP:
         bwrap = bwrap_path()
         assert bwrap is not None
+        bpf = bwrap_seccomp_bpf()
+        fd = seccomp_memfd(bpf) if bpf else None
+        argv = _bwrap_argv(bwrap, tmpfs_bytes, fd)
         return Launch(
             spawn=Spawn(
-                tuple(_bwrap_argv(bwrap, tmpfs_bytes, seccomp)), _minimal_env("/tmp")
+                tuple(argv),
+                _minimal_env("/tmp"),
+                pass_fds=() if fd is None else (fd,),
             ),
-            job_extras={"seccomp": seccomp, "landlock": None, "workdir": None},
+            job_extras={"seccomp": None, "landlock": None, "workdir": None},
         )
     workdir = tempfile.mkdtemp(prefix="lsc-sandbox-")
     argv = (python_executable(), *_PYTHON_FLAGS, str(RUNNER_DIR / "child.py"))
@@ -181,9 +220,10 @@ def launch(tier: str, *, tmpfs_bytes: int) -> Launch:
         if os.path.exists("/etc/ld.so.cache"):
             read_paths.append("/etc/ld.so.cache")
         extras: dict[str, Any] = {
-            "seccomp": seccomp,
+            "seccomp": libseccomp_path(),
             "landlock": {"read": read_paths, "write": [workdir]},
             "workdir": workdir,
+            "drop_caps": True,
         }
     else:
         extras = {"seccomp": None, "landlock": None, "workdir": workdir}
@@ -192,6 +232,15 @@ def launch(tier: str, *, tmpfs_bytes: int) -> Launch:
         job_extras=extras,
         workdir=workdir,
     )
+
+
+def close_launch(spec: Launch) -> None:
+    """Release what :func:`launch` made: inherited descriptors and the work dir."""
+    for fd in spec.spawn.pass_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if spec.workdir:
+        shutil.rmtree(spec.workdir, ignore_errors=True)
 
 
 def _trial(tier: str) -> str:
@@ -216,8 +265,7 @@ def _trial(tier: str) -> str:
     except OSError as exc:
         return f"cannot start: {exc.strerror or exc}"
     finally:
-        if spec.workdir:
-            shutil.rmtree(spec.workdir, ignore_errors=True)
+        close_launch(spec)
     kinds = [r.get("k") for r in out.records]
     if "syntax" in kinds:
         return ""
@@ -246,7 +294,11 @@ def probe_tiers() -> list[TierStatus]:
         if problem:
             statuses.append(TierStatus(BUBBLEWRAP, False, f"{bwrap}: {problem}"))
         else:
-            extra = "" if seccomp else " (no libseccomp: process creation not filtered)"
+            extra = (
+                ""
+                if bwrap_seccomp_bpf()
+                else " (no libseccomp: process creation is not filtered)"
+            )
             statuses.append(
                 TierStatus(
                     BUBBLEWRAP, True, f"{bwrap} works with user namespaces{extra}"

@@ -12,7 +12,6 @@ runner imports it too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -189,16 +188,3 @@ def _text(item: Any) -> str:
     if type(item) is not str:
         raise WireError("malformed value")
     return item
-
-
-def dumps(data: Any) -> str:
-    """Serialise tagged data as one line of ASCII JSON (lone surrogates survive)."""
-    return json.dumps(data, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-
-
-def loads(text: str | bytes) -> Any:
-    """Parse one JSON line produced by :func:`dumps`."""
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise WireError(f"malformed message: {type(exc).__name__}") from None

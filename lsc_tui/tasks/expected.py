@@ -13,8 +13,7 @@ import json
 import math
 import os
 import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,12 +23,17 @@ from lsc_tui.errors import TaskError
 if TYPE_CHECKING:
     from lsc_tui.sandbox import CallOutcome
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _TAG = "$t"
 
 # The reference must finish well inside these; they only stop a runaway.
 REFERENCE_PER_CALL_TIMEOUT_S = 20.0
-REFERENCE_TOTAL_TIMEOUT_S = 240.0
+REFERENCE_TOTAL_TIMEOUT_S = 300.0
+MAX_INPUTS_PER_PROCESS = 5000
+"""Bulk runs put many tasks' references in one process, up to this many inputs."""
+TRANSFER_S_PER_NODE = 6e-6
+"""Estimated cost of moving one value node out of the sandbox and decoding it."""
+DISPATCH_ENTRY = "lsc_reference_call"
 
 
 class BatchCaller(Protocol):
@@ -104,12 +108,75 @@ def decode_value(data: Any) -> Any:
     raise ValueError(f"unknown tag {kind!r}")
 
 
+RESOURCE_LIMIT_MARKS = ("too large to transfer", "MemoryError")
+"""Sandbox messages meaning the input is beyond our resource limits: the output is
+bigger than the sandbox sends back, or computing it needs more memory than allowed."""
+
+# Runs trusted reference solutions, each in its own namespace, loaded on first use,
+# and returns (output, seconds spent in the call) so the parent can size time limits.
+_DISPATCHER = """\
+import time as _lsc_time
+
+_LSC_SOURCES = {sources!r}
+_LSC_LOADED = {{}}
+
+
+def {entry}(number, *args):
+    function = _LSC_LOADED.get(number)
+    if function is None:
+        source, entry_point = _LSC_SOURCES[number]
+        namespace = {{"__name__": "lsc_reference_" + str(number)}}
+        exec(compile(source, "<mbpp-" + str(number) + ">", "exec"), namespace)
+        function = _LSC_LOADED[number] = namespace[entry_point]
+    started = _lsc_time.perf_counter()
+    value = function(*args)
+    return (value, _lsc_time.perf_counter() - started)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceJob:
+    """One task's reference solution and the inputs to run it on."""
+
+    number: int
+    code: str
+    entry_point: str
+    inputs: tuple[tuple[Any, ...], ...]
+    output_not_none: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class ExpectedOutputs:
-    """The reference outputs for one task and how long the reference took."""
+    """The reference outputs for one task, with what it cost to produce them.
+
+    ``kept`` lists the input indices the values belong to: an input whose reference
+    output is too large to leave the sandbox, or needs more memory than the sandbox
+    allows, cannot be scored, so it is left out (``dropped`` says which and why)
+    instead of failing every candidate.
+    """
 
     values: tuple[Any, ...]
-    seconds: float
+    kept: tuple[int, ...]
+    dropped: tuple[tuple[int, str], ...] = ()
+    seconds: float = 0.0
+    """Estimated seconds for all calls: compute time plus transfer of the outputs."""
+    max_call_seconds: float = 0.0
+    """The same estimate for the most expensive single input."""
+
+
+def reference_dispatcher(jobs: Sequence[ReferenceJob]) -> str:
+    """Module source that calls any of ``jobs``' references by task number."""
+    sources = {job.number: (job.code, job.entry_point) for job in jobs}
+    return _DISPATCHER.format(sources=sources, entry=DISPATCH_ENTRY)
+
+
+def count_nodes(value: Any) -> int:
+    """How many values ``value`` holds, counting itself (a transfer cost proxy)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return 1 + sum(count_nodes(item) for item in value)
+    if isinstance(value, dict):
+        return 1 + sum(count_nodes(k) + count_nodes(v) for k, v in value.items())
+    return 1
 
 
 def expected_cache_path(root: Path, dataset_sha256: str, number: int) -> Path:
@@ -117,8 +184,11 @@ def expected_cache_path(root: Path, dataset_sha256: str, number: int) -> Path:
     return root / "expected" / f"mbppplus-{dataset_sha256[:16]}" / f"{number}.json"
 
 
-def _read_cache(path: Path, dataset_sha256: str, count: int) -> ExpectedOutputs | None:
-    """The cached outputs, or None when absent, stale or unreadable."""
+def read_cached_expected(
+    root: Path, dataset_sha256: str, number: int, count: int
+) -> ExpectedOutputs | None:
+    """Task ``number``'s cached outputs; None when absent, stale or unreadable."""
+    path = expected_cache_path(root, dataset_sha256, number)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if (
@@ -128,15 +198,23 @@ def _read_cache(path: Path, dataset_sha256: str, count: int) -> ExpectedOutputs 
         ):
             return None
         values = tuple(decode_value(item) for item in data["outputs"])
-        if len(values) != count:
+        kept = tuple(int(i) for i in data["kept"])
+        dropped = tuple((int(i), str(why)) for i, why in data["dropped"])
+        if len(values) != len(kept) or len(kept) + len(dropped) != count:
             return None
-        return ExpectedOutputs(values=values, seconds=float(data.get("seconds", 0.0)))
+        return ExpectedOutputs(
+            values=values,
+            kept=kept,
+            dropped=dropped,
+            seconds=float(data["seconds"]),
+            max_call_seconds=float(data["max_call_seconds"]),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(
-    path: Path, dataset_sha256: str, number: int, outputs: ExpectedOutputs
+def write_cached_expected(
+    root: Path, dataset_sha256: str, number: int, outputs: ExpectedOutputs
 ) -> None:
     """Write the cache file atomically; a value we cannot encode skips caching."""
     try:
@@ -147,10 +225,14 @@ def _write_cache(
         "format": CACHE_FORMAT,
         "dataset_sha256": dataset_sha256,
         "task": f"Mbpp/{number}",
-        "count": len(encoded),
+        "count": len(outputs.kept) + len(outputs.dropped),
         "seconds": round(outputs.seconds, 6),
+        "max_call_seconds": round(outputs.max_call_seconds, 6),
+        "kept": list(outputs.kept),
+        "dropped": [list(item) for item in outputs.dropped],
         "outputs": encoded,
     }
+    path = expected_cache_path(root, dataset_sha256, number)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{number}.", dir=path.parent)
     try:
@@ -161,66 +243,132 @@ def _write_cache(
         Path(tmp).unlink(missing_ok=True)
 
 
-def compute_expected(
-    number: int,
-    code: str,
-    entry_point: str,
-    inputs: Sequence[Sequence[Any]],
-    sandbox: BatchCaller,
-    *,
-    output_not_none: bool = False,
-) -> ExpectedOutputs:
-    """Run the reference solution on every input in the sandbox (one batch)."""
-    started = time.perf_counter()
+class _ReferenceFailed(Exception):
+    """A reference call failed for a reason other than the transfer limit."""
+
+    def __init__(self, index: int, outcome: CallOutcome) -> None:
+        super().__init__(f"{outcome.status} on input {index}")
+        self.index = index
+        self.outcome = outcome
+
+
+def _collect(job: ReferenceJob, outcomes: Sequence[CallOutcome]) -> ExpectedOutputs:
+    """Turn one job's dispatcher outcomes into expected outputs, or raise."""
+    values: list[Any] = []
+    kept: list[int] = []
+    dropped: list[tuple[int, str]] = []
+    total = worst = 0.0
+    for index, outcome in enumerate(outcomes):
+        if outcome.status == "error" and any(
+            mark in outcome.message for mark in RESOURCE_LIMIT_MARKS
+        ):
+            dropped.append((index, outcome.message[:120]))
+            continue
+        if outcome.status != "ok":
+            raise _ReferenceFailed(index, outcome)
+        value, seconds = outcome.value
+        cost = float(seconds) + TRANSFER_S_PER_NODE * count_nodes(value)
+        total += cost
+        worst = max(worst, cost)
+        values.append((value is not None) if job.output_not_none else value)
+        kept.append(index)
+    return ExpectedOutputs(
+        values=tuple(values),
+        kept=tuple(kept),
+        dropped=tuple(dropped),
+        seconds=total,
+        max_call_seconds=worst,
+    )
+
+
+def _run(jobs: Sequence[ReferenceJob], sandbox: BatchCaller) -> list[CallOutcome]:
+    """Run every input of ``jobs`` through one dispatcher batch."""
+    inputs = [(job.number, *args) for job in jobs for args in job.inputs]
     outcomes = sandbox.call_batch(
-        code,
-        entry_point,
+        reference_dispatcher(jobs),
+        DISPATCH_ENTRY,
         inputs,
         per_call_timeout_s=REFERENCE_PER_CALL_TIMEOUT_S,
         total_timeout_s=REFERENCE_TOTAL_TIMEOUT_S,
     )
-    seconds = time.perf_counter() - started
     if len(outcomes) != len(inputs):
         raise TaskError(
-            f"the sandbox returned {len(outcomes)} outputs for {len(inputs)} inputs "
-            f"of MBPP+ task {number}; report this bug"
+            f"the sandbox returned {len(outcomes)} outputs for {len(inputs)} "
+            "reference inputs; report this bug"
         )
-    values: list[Any] = []
-    for index, outcome in enumerate(outcomes):
-        if outcome.status != "ok":
-            raise TaskError(
-                f"the MBPP+ reference solution for task {number} gave "
-                f"{outcome.status} on input {index} ({outcome.message[:80]}); "
-                "check `lsc doctor` and the sandbox limits",
-                title="Reference solution failed",
-            )
-        value = outcome.value
-        values.append((value is not None) if output_not_none else value)
-    return ExpectedOutputs(values=tuple(values), seconds=seconds)
+    return outcomes
+
+
+def compute_expected(job: ReferenceJob, sandbox: BatchCaller) -> ExpectedOutputs:
+    """Run one task's reference solution on all its inputs in the sandbox."""
+    try:
+        return _collect(job, _run([job], sandbox))
+    except _ReferenceFailed as failure:
+        raise TaskError(
+            f"the MBPP+ reference solution for task {job.number} gave "
+            f"{failure.outcome.status} on input {failure.index} "
+            f"({failure.outcome.message[:80]}); check `lsc doctor` and the sandbox "
+            "limits",
+            title="Reference solution failed",
+        ) from None
+
+
+def _chunks(
+    jobs: Sequence[ReferenceJob], max_inputs: int
+) -> Iterator[list[ReferenceJob]]:
+    """Consecutive groups of whole jobs with at most ``max_inputs`` inputs each."""
+    chunk: list[ReferenceJob] = []
+    size = 0
+    for job in jobs:
+        if chunk and size + len(job.inputs) > max_inputs:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(job)
+        size += len(job.inputs)
+    if chunk:
+        yield chunk
+
+
+def compute_expected_many(
+    jobs: Sequence[ReferenceJob],
+    sandbox: BatchCaller,
+    *,
+    max_inputs_per_process: int = MAX_INPUTS_PER_PROCESS,
+) -> dict[int, ExpectedOutputs]:
+    """Expected outputs for many tasks, running several references per process.
+
+    A task whose reference fails inside a shared process is rerun on its own, so
+    one misbehaving reference cannot spoil another's outputs.
+    """
+    results: dict[int, ExpectedOutputs] = {}
+    for chunk in _chunks(jobs, max_inputs_per_process):
+        outcomes = _run(chunk, sandbox)
+        offset = 0
+        for job in chunk:
+            mine = outcomes[offset : offset + len(job.inputs)]
+            offset += len(job.inputs)
+            try:
+                results[job.number] = _collect(job, mine)
+            except _ReferenceFailed:
+                results[job.number] = compute_expected(job, sandbox)
+    return results
 
 
 def load_or_compute_expected(
-    number: int,
-    code: str,
-    entry_point: str,
-    inputs: Sequence[Sequence[Any]],
+    job: ReferenceJob,
     *,
     root: Path,
     dataset_sha256: str,
     sandbox: BatchCaller | None = None,
-    output_not_none: bool = False,
 ) -> ExpectedOutputs:
-    """Cached expected outputs for task ``number``, computing them on a miss."""
-    path = expected_cache_path(root, dataset_sha256, number)
-    cached = _read_cache(path, dataset_sha256, len(inputs))
+    """Cached expected outputs for ``job``, computing and caching them on a miss."""
+    cached = read_cached_expected(root, dataset_sha256, job.number, len(job.inputs))
     if cached is not None:
         return cached
     if sandbox is None:
         from lsc_tui.sandbox import Sandbox
 
         sandbox = Sandbox()
-    outputs = compute_expected(
-        number, code, entry_point, inputs, sandbox, output_not_none=output_not_none
-    )
-    _write_cache(path, dataset_sha256, number, outputs)
+    outputs = compute_expected(job, sandbox)
+    write_cached_expected(root, dataset_sha256, job.number, outputs)
     return outputs

@@ -22,7 +22,10 @@ class HiddenInputs:
     """How many leading ``inputs`` are MBPP+ base inputs (the rest are plus inputs);
     None when the split is unknown."""
     reference_seconds: float = 0.0
-    """Wall time the reference solution took on all inputs; sizes the time limits."""
+    """Estimated seconds the reference needs for all inputs (compute plus transfer);
+    sizes the total time limit."""
+    reference_call_seconds: float = 0.0
+    """The same estimate for its most expensive input; sizes the per-call limit."""
 
 
 @dataclass(frozen=True, slots=True)

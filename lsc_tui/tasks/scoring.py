@@ -243,9 +243,12 @@ class HiddenReport:
 
 def time_limits(plus: HiddenInputs) -> tuple[float, float]:
     """Per-call and total time limits from the reference solution's time."""
-    reference = max(plus.reference_seconds, 0.0)
-    per_call = max(MIN_PER_CALL_TIMEOUT_S, REFERENCE_TIME_FACTOR * reference)
-    total = max(MIN_TOTAL_TIMEOUT_S, REFERENCE_TIME_FACTOR * reference + 5.0)
+    per_call = max(
+        MIN_PER_CALL_TIMEOUT_S, REFERENCE_TIME_FACTOR * plus.reference_call_seconds
+    )
+    total = max(
+        MIN_TOTAL_TIMEOUT_S, REFERENCE_TIME_FACTOR * plus.reference_seconds + 5.0
+    )
     return per_call, total
 
 

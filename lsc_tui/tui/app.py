@@ -339,7 +339,8 @@ class LscApp(App[None]):
         """MBPP task ``number`` with the configured visible tests."""
         from lsc_tui.tasks.mbpp import load_mbpp_task
 
-        task: Task = load_mbpp_task(number, visible=self.settings.mbpp_visible)
+        all_visible = self.settings.mbpp_visible == "all"
+        task: Task = load_mbpp_task(number, visible="all" if all_visible else "first")
         return task
 
     def action_rerun(self) -> None:

@@ -38,10 +38,12 @@ def human_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def iteration_summary(record: IterationRecord) -> str:
+def iteration_summary(record: IterationRecord, *, run_over: bool = False) -> str:
     """One timeline line: glyph, number, outcome and duration."""
     glyph = STATUS_GLYPHS.get(record.status, "?")
-    if record.status is None:
+    if record.status is None and run_over:
+        glyph, outcome = "■", "ended"
+    elif record.status is None:
         outcome = "running"
     elif record.status == "syntax_error":
         outcome = "syntax"

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from lsc_tui.cli import cli
-from tests.conftest import test_model_path
+from tests.conftest import test_model_path as model_file
 
 pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]
 
 
 def test_bench_three_tasks_with_qwen_05b(mbpp_cache: Path, tmp_path: Path) -> None:
-    model = test_model_path("qwen2.5-coder-0.5b")
+    model = model_file("qwen2.5-coder-0.5b")
     out = tmp_path / "bench.jsonl"
     result = CliRunner().invoke(
         cli,

@@ -286,3 +286,14 @@ async def test_history_opens_a_saved_run_read_only(settings: Settings) -> None:
         assert app.dashboard.view.run_id == run_id
         assert len(app.dashboard.view.iterations) == 3
         assert app.dashboard.query_one(CodeView).text.endswith("return a + b\n")
+
+
+async def test_keymap_from_settings_rebinds_keys(settings: Settings) -> None:
+    """settings.keymap remaps a binding id to another key."""
+    remapped = settings.replace(keymap={"new_task": "ctrl+n"})
+    app = app_with(remapped, make_session(remapped, three_stage_provider()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        assert app.screen is app.dashboard
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NewTaskScreen)

@@ -259,3 +259,47 @@ async def test_assign_roles_and_remove(settings: Settings) -> None:
             pilot,
             lambda: not next(r for r in screen.rows if r.ref == SMALL_REF).installed,
         )
+
+
+async def test_open_with_mbpp_task_running(settings: Settings) -> None:
+    """make_app(mbpp=N), as `lsc tui --mbpp N` does, starts task N at once."""
+    import_datasets(MBPP_DIR)
+    app = make_app(
+        settings,
+        session=make_session(settings, three_stage_provider()),
+        store=None,
+        mbpp=1,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.dashboard.view.task_id == "mbpp/1")
+        assert app.last_request is not None
+        assert app.last_request.task.source == "mbpp"
+        assert app.dashboard.view.visible_tests[0].startswith("assert min_cost(")
+
+
+async def test_replay_a_saved_run_by_id_prefix(settings: Settings) -> None:
+    """make_app(replay=RUN_ID prefix) shows a recorded run from SQLite."""
+    from lsc_tui.loop.session import RunRequest
+    from tests.tui.tui_helpers import add_task
+
+    session = make_session(settings, three_stage_provider(), record=True)
+    events = list(session.run(RunRequest(task=add_task(), pipeline="three-stage")))
+    run_id = events[0].run_id
+    app = make_app(settings, replay=run_id[:6], store=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.dashboard.mode == "replay"
+        assert app.dashboard.view.run_id == run_id
+        assert len(app.dashboard.view.iterations) == 3
+
+
+def test_cli_reports_an_unknown_replay_id(settings: Settings) -> None:
+    """`lsc tui --replay nope` exits with a one-line message, no traceback."""
+    from click.testing import CliRunner
+
+    from lsc_tui.cli import cli
+
+    result = CliRunner().invoke(cli, ["tui", "--replay", "nope"])
+    assert result.exit_code == 2
+    assert "run 'nope' is not in the history" in result.output
+    assert "Traceback" not in result.output

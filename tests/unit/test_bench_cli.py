@@ -78,6 +78,8 @@ def test_ablation_writes_lines_summary_and_table(
     )
     assert meta["task_ids"] == [15, 21]
     assert meta["complete"] is True
+    assert [i["runs"] for i in meta["invocations"]] == [4]
+    assert "LSC_HOME" not in meta["env"]
     assert meta["machine"]["logical_cores"] >= 1
     assert "| feedback |" in (tmp_path / "summary.md").read_text()
     assert "hidden gain vs one-shot" in result.stderr

@@ -24,7 +24,7 @@ from lsc_tui.bench.runner import (
 from lsc_tui.engine.base import Engine
 from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
 from lsc_tui.errors import EngineError, ModelError
-from lsc_tui.events import CriticFinished, GenerationFinished
+from lsc_tui.events import CriticFinished, GenerationFinished, LoopEvent
 from lsc_tui.loop.session import Session
 from lsc_tui.settings import load_settings
 from lsc_tui.tasks.model import HiddenSuite, Task
@@ -168,7 +168,7 @@ def test_cancel_before_a_run_stops_quietly() -> None:
 
 
 def test_role_usage_sums_generator_and_each_critic() -> None:
-    events = [
+    events: list[LoopEvent] = [
         GenerationFinished("r", 1, 0.0, "raw", "code", tokens=10, seconds=1.0),
         CriticFinished(
             "r", 1, 0.0, "logic_critic", "raw", "fix", tokens=5, seconds=0.5

@@ -44,7 +44,7 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
     """A sandbox forced onto one tier, with short limits so bombs stay cheap."""
     if not _available(request.param):
         pytest.skip(f"tier {request.param} is not available here")
-    limits = Limits(test_timeout_s=3.0, total_timeout_s=20.0, memory_mb=256)
+    limits = Limits(test_timeout_s=3.0, total_timeout_s=20.0, memory_mb=128)
     return Sandbox(limits, tier=request.param)
 
 
@@ -120,7 +120,9 @@ def _runner_processes(since: float) -> list[str]:
     marks = (str(RUNNER_DIR / "child.py"), "/lsc/runner/child.py", "bwrap")
     ours = {p.pid for p in psutil.Process().children(recursive=True)}
     found = []
-    for proc in psutil.process_iter(["cmdline", "pid", "ppid", "status", "create_time"]):
+    for proc in psutil.process_iter(
+        ["cmdline", "pid", "ppid", "status", "create_time"]
+    ):
         info = proc.info
         if info["status"] == psutil.STATUS_ZOMBIE or info["create_time"] < since:
             continue
@@ -133,9 +135,7 @@ def _runner_processes(since: float) -> list[str]:
 
 
 @pytest.fixture
-def world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """Canary files, a planted secret, listeners on every socket kind, a victim."""
     canary_dir = tmp_path / "canary"
     canary_dir.mkdir()
@@ -289,8 +289,8 @@ CASES: tuple[Case, ...] = (
         "import os\n"
         "for fd in range(3, 40):\n"
         "    try:\n"
-        "        os.write(fd, b'{\"k\":\"imported\"}\\n{\"k\":\"op\",\"i\":0,\"s\":\"ok\","
-        "\"v\":[\"i\",\"1\"]}\\n')\n"
+        '        os.write(fd, b\'{"k":"imported"}\\n{"k":"op","i":0,"s":"ok",'
+        '"v":["i","1"]}\\n\')\n'
         "    except OSError:\n        pass\n"
         "def f(x):\n    return 0\n",
         ("assert f(1) == 1",),
@@ -301,7 +301,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "patches_json_to_forge",
         "import json\n"
-        "json.dumps = lambda *a, **k: '{\"k\":\"op\",\"i\":0,\"s\":\"ok\",\"v\":[\"i\",\"1\"]}'\n"
+        'json.dumps = lambda *a, **k: \'{"k":"op","i":0,"s":"ok","v":["i","1"]}\'\n'
         "def f(x):\n    return 0\n",
         ("assert f(1) == 1",),
         "failed",
@@ -383,7 +383,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "shadows_setup_import",
-        "class math:\n    @staticmethod\n    def isclose(*a, **k):\n        return True\n"
+        "class math:\n    @staticmethod\n"
+        "    def isclose(*a, **k):\n        return True\n"
         "def f(x):\n    return 0.0\n",
         ("import math", "assert math.isclose(f(1), 2.5)"),
         "failed",
@@ -459,7 +460,8 @@ CASES: tuple[Case, ...] = (
         "thread_bomb",
         "import threading, time\n"
         "def f(x):\n    while True:\n"
-        "        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n",
+        "        t = threading.Thread(target=time.sleep, args=(30,), daemon=True)\n"
+        "        t.start()\n",
         ("assert f(1) == 1",),
         "failed",
         ("error",),
@@ -475,7 +477,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "memory_bomb_gradual",
-        "def f(x):\n    hoard = []\n    while True:\n        hoard.append(' ' * 10 ** 7)\n",
+        "def f(x):\n    hoard = []\n    while True:\n"
+        "        hoard.append(bytearray(10 ** 7))\n",
         ("assert f(1) == 1",),
         "failed",
         ("error",),
@@ -491,7 +494,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "huge_stdout",
-        "import sys\ndef f(x):\n    while True:\n        sys.stdout.write('x' * 65536)\n",
+        "import sys\ndef f(x):\n    while True:\n"
+        "        sys.stdout.write('x' * 65536)\n",
         ("assert f(1) == 1",),
         "timeout",
         ("timeout",),
@@ -541,7 +545,8 @@ CASES: tuple[Case, ...] = (
     # --- files -------------------------------------------------------------------
     Case(
         "writes_outside_workdir",
-        "def f(x):\n    open('@CANARY_DIR@/new.txt', 'w').write('pwned')\n    return x\n",
+        "def f(x):\n    open('@CANARY_DIR@/new.txt', 'w').write('pwned')\n"
+        "    return x\n",
         ("assert f(1) == 1",),
         "failed",
         ("error",),
@@ -549,8 +554,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "deletes_canary",
-        "import os, shutil\n"
-        "def f(x):\n    os.remove('@CANARY@')\n    return x\n",
+        "import os, shutil\ndef f(x):\n    os.remove('@CANARY@')\n    return x\n",
         ("assert f(1) == 1",),
         "failed",
         ("error",),
@@ -575,7 +579,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "reads_secret_env",
-        "import os\ndef f(x):\n    return os.environ.get('LSC_TEST_SECRET', 'absent')\n",
+        "import os\ndef f(x):\n"
+        "    return os.environ.get('LSC_TEST_SECRET', 'absent')\n",
         ("assert f(1) == 'x'",),
         "failed",
         ("failed",),
@@ -583,7 +588,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "reads_parent_environ",
-        "def f(x):\n    return open('/proc/@PARENT_PID@/environ', 'rb').read().decode()\n",
+        "def f(x):\n"
+        "    return open('/proc/@PARENT_PID@/environ', 'rb').read().decode()\n",
         ("assert f(1) == 'x'",),
         "failed",
         ("error",),
@@ -593,7 +599,8 @@ CASES: tuple[Case, ...] = (
     Case(
         "tcp_to_loopback_listener",
         "import socket\n"
-        "def f(x):\n    socket.create_connection(('127.0.0.1', @TCP_PORT@), timeout=1)\n"
+        "def f(x):\n"
+        "    socket.create_connection(('127.0.0.1', @TCP_PORT@), timeout=1)\n"
         "    return x\n",
         ("assert f(1) == 1",),
         "failed",
@@ -670,8 +677,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "kills_everything",
-        "import os, signal\n"
-        "def f(x):\n    os.kill(-1, signal.SIGKILL)\n    return x\n",
+        "import os, signal\ndef f(x):\n    os.kill(-1, signal.SIGKILL)\n    return x\n",
         ("assert f(1) == 1",),
         "failed",
         ("error",),
@@ -686,7 +692,7 @@ CASES: tuple[Case, ...] = (
         ("error",),
         "Error",
     ),
-    # --- input and source tricks --------------------------------------------------------
+    # --- input and source tricks ---------------------------------------------
     Case(
         "reads_stdin",
         "def f(x):\n    return input()\n",
@@ -736,7 +742,9 @@ def test_hostile_candidate(case: Case, sandbox: Sandbox, world: World) -> None:
     result = sandbox.run_tests(
         world.fill(case.code), [world.fill(t) for t in case.tests], setup=case.setup
     )
-    statuses = tuple(t.status for t in result.tests if not t.source.startswith("import"))
+    statuses = tuple(
+        t.status for t in result.tests if not t.source.startswith("import")
+    )
     assert (result.verdict, statuses) == (case.verdict, case.statuses), result
     if case.message:
         failing = next(t for t in result.tests if t.status != "passed")
@@ -777,7 +785,9 @@ def test_correct_solution_printing_to_stderr_passes(
         "    print('debug', a, b, file=sys.stderr)\n"
         "    return a + b\n"
     )
-    result = sandbox.run_tests(code, ["assert add(1, 2) == 3", "assert add(-1, 1) == 0"])
+    result = sandbox.run_tests(
+        code, ["assert add(1, 2) == 3", "assert add(-1, 1) == 0"]
+    )
     assert result.verdict == "passed"
     assert result.passed == 2
     assert "debug 1 2" in result.stderr
@@ -785,7 +795,7 @@ def test_correct_solution_printing_to_stderr_passes(
 
 
 def test_work_directory_and_home_are_private(sandbox: Sandbox, world: World) -> None:
-    """Writing in the working directory, /tmp or ~ works and leaves nothing on the host."""
+    """Writing in the cwd or ~ works and leaves nothing on the host."""
     code = (
         "import os\n"
         "def f(x):\n"
@@ -827,7 +837,7 @@ def test_batch_forged_records_are_not_trusted(sandbox: Sandbox, world: World) ->
         "import os\n"
         "for fd in range(3, 40):\n"
         "    try:\n"
-        "        os.write(fd, b'{\"k\":\"imported\"}\\n')\n"
+        '        os.write(fd, b\'{"k":"imported"}\\n\')\n'
         "    except OSError:\n        pass\n"
         "def f(x):\n    return x\n"
     )

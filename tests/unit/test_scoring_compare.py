@@ -203,6 +203,7 @@ def test_score_hidden_counts_asserts_and_inputs_with_one_batch() -> None:
             expected=(1, 2, 3),
             base_count=1,
             reference_seconds=0.5,
+            reference_call_seconds=0.5,
         ),
     )
     check = CheckResult(
@@ -239,7 +240,19 @@ def test_score_hidden_passes_when_everything_matches() -> None:
 
 
 def test_time_limits_follow_evalplus_floor_and_factor() -> None:
-    fast = HiddenInputs(entry_point="f", inputs=(), expected=(), reference_seconds=0.01)
-    slow = HiddenInputs(entry_point="f", inputs=(), expected=(), reference_seconds=3.0)
+    fast = HiddenInputs(
+        entry_point="f",
+        inputs=(),
+        expected=(),
+        reference_seconds=0.01,
+        reference_call_seconds=0.001,
+    )
+    slow = HiddenInputs(
+        entry_point="f",
+        inputs=(),
+        expected=(),
+        reference_seconds=3.0,
+        reference_call_seconds=0.5,
+    )
     assert time_limits(fast) == (1.0, 10.0)
-    assert time_limits(slow) == (12.0, 17.0)
+    assert time_limits(slow) == (2.0, 17.0)

@@ -137,18 +137,21 @@ def test_mbpp_plus_task_uses_plus_signature_and_inputs(mbpp_cache: Path) -> None
     assert task.entry_point == "find_even_pair"
     assert task.visible_tests == ("assert find_even_pair([5, 4, 7, 2, 1]) == 4",)
     assert task.hidden is not None
-    assert task.hidden.asserts == (
-        "assert find_even_pair([7, 2, 8, 1, 0, 5, 11]) == 9",
-        "assert find_even_pair([1, 2, 3]) == 1",
-    )
+    # The other asserts are the base inputs, scored EvalPlus style, not as asserts.
+    assert task.hidden.asserts == ()
     plus = task.hidden.plus
     assert plus is not None
     assert plus.entry_point == "find_even_pair"
     assert plus.base_count == 3
     assert len(plus.inputs) == len(plus.expected) > 3
+    assert plus.inputs[:3] == (
+        ([5, 4, 7, 2, 1],),
+        ([7, 2, 8, 1, 0, 5, 11],),
+        ([1, 2, 3],),
+    )
     assert plus.expected[:3] == (4, 9, 1)
     assert "def find_even_pair(A)" in task.reference_code
-    assert reference.calls == [("find_even_pair", len(plus.inputs))]
+    assert reference.calls == [("lsc_reference_call", len(plus.inputs))]
 
 
 def test_mbpp_plus_expected_outputs_are_cached(mbpp_cache: Path) -> None:
@@ -219,6 +222,44 @@ def test_oracle_tasks_get_their_comparisons(mbpp_cache: Path) -> None:
     assert records[581].comparison == "surface_area"
     assert records[7].comparison == "set"
     assert records[11].comparison == "exact"
+
+
+def test_outputs_too_large_to_transfer_are_dropped_and_recorded(
+    mbpp_cache: Path,
+) -> None:
+    class Limited(InProcessReference):
+        def call_batch(self, *args: Any, **kwargs: Any) -> list[Outcome]:
+            outcomes = super().call_batch(*args, **kwargs)
+            outcomes[1] = Outcome(
+                "error", None, "WireError: value is too large to transfer"
+            )
+            return outcomes
+
+    task = load_mbpp_task(166, sandbox=Limited())
+    plus = task.hidden.plus  # type: ignore[union-attr]
+    assert plus is not None
+    assert plus.base_count == 2
+    assert plus.inputs[:2] == (([5, 4, 7, 2, 1],), ([1, 2, 3],))
+    assert plus.expected[:2] == (4, 1)
+    payload = json.loads(next((mbpp_cache / "expected").rglob("166.json")).read_text())
+    assert payload["dropped"][0][0] == 1
+    cached = load_mbpp_task(166, sandbox=Limited())
+    assert cached.hidden is not None
+    assert cached.hidden.plus is not None
+    assert cached.hidden.plus.inputs == plus.inputs
+    assert cached.hidden.plus.expected == plus.expected
+    assert cached.hidden.plus.base_count == 2
+
+
+def test_a_failing_reference_is_a_task_error(mbpp_cache: Path) -> None:
+    class Broken(InProcessReference):
+        def call_batch(self, *args: Any, **kwargs: Any) -> list[Outcome]:
+            outcomes = super().call_batch(*args, **kwargs)
+            outcomes[0] = Outcome("timeout", None, "took longer than 20 s")
+            return outcomes
+
+    with pytest.raises(TaskError, match="reference solution for task 166 gave timeout"):
+        load_mbpp_task(166, sandbox=Broken())
 
 
 def test_stale_cache_is_recomputed(mbpp_cache: Path) -> None:

@@ -273,7 +273,9 @@ class DashboardScreen(Screen[None]):
 
     def refresh_timeline(self) -> None:
         """Re-render the iteration timeline."""
-        self.query_one(IterationTimeline).sync(self.view.iterations, self.shown_number)
+        self.query_one(IterationTimeline).sync(
+            self.view.iterations, self.shown_number, run_over=self.view.is_over
+        )
 
     def refresh_code(self) -> None:
         """Re-render the code pane for the shown iteration."""
@@ -295,7 +297,9 @@ class DashboardScreen(Screen[None]):
 
     def refresh_critic(self) -> None:
         """Re-render the critic pane."""
-        self.query_one(CriticPane).show(self.shown_record())
+        self.query_one(CriticPane).show(
+            self.shown_record(), follow=self.following and self.mode == "running"
+        )
 
     def render_all(self) -> None:
         """Re-render every pane."""

@@ -144,7 +144,7 @@ class ModelsScreen(Screen[None]):
             if self.pulling == row.ref:
                 installed = "downloading…"
             table.add_row(
-                Content(row.name + (" (default)" if row.is_default else "")),
+                row.name + (" (default)" if row.is_default else ""),
                 row.quant,
                 human_bytes(row.size_bytes),
                 installed,

@@ -79,10 +79,7 @@ class NewTaskScreen(Screen[TaskChoice | None]):
 
     def compose(self) -> ComposeResult:
         """Tabs for typed and MBPP tasks, and the shared run options."""
-        options = [
-            (f"{name}: {description}" if description else name, name)
-            for name, description in self._pipelines.items()
-        ]
+        options = [(name, name) for name in self._pipelines]
         default = (
             self._default_pipeline
             if self._default_pipeline in self._pipelines
@@ -116,11 +113,19 @@ class NewTaskScreen(Screen[TaskChoice | None]):
                     ""
                     if self._default_max_iters is None
                     else str(self._default_max_iters),
-                    placeholder="default",
+                    placeholder="auto",
                     type="integer",
-                    id="max-iters")
+                    id="max-iters",
+                )
                 yield Button("Start", id="start", variant="primary")
+            yield Static("", id="pipeline-help")
         yield Footer()
+
+    @on(Select.Changed, "#pipeline")
+    def on_pipeline_changed(self, event: Select.Changed) -> None:
+        """Describe the chosen pipeline under the selector."""
+        description = self._pipelines.get(str(event.value), "")
+        self.query_one("#pipeline-help", Static).update(Content(description))
 
     def on_mount(self) -> None:
         """Focus the first field of the chosen tab."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Literal
 
-from pygments.lexer import Lexer
-from pygments.lexers import DiffLexer, PythonLexer
-from pygments.token import (
+from pygments.lexer import Lexer  # type: ignore[import-untyped]
+from pygments.lexers import (  # type: ignore[import-untyped]
+    DiffLexer,
+    PythonLexer,
+)
+from pygments.token import (  # type: ignore[import-untyped]
     Comment,
     Generic,
     Keyword,

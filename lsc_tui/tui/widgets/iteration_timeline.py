@@ -20,10 +20,12 @@ class IterationTimeline(OptionList):
             super().__init__()
             self.number = number
 
-    def sync(self, records: list[IterationRecord], shown: int | None) -> None:
+    def sync(
+        self, records: list[IterationRecord], shown: int | None, *, run_over: bool
+    ) -> None:
         """Make the entries match ``records`` and highlight iteration ``shown``."""
         for position, record in enumerate(records):
-            prompt = iteration_summary(record)
+            prompt = iteration_summary(record, run_over=run_over)
             option_id = str(record.number)
             if position < self.option_count:
                 if str(self.get_option_at_index(position).prompt) != prompt:

@@ -61,6 +61,8 @@ class VisibleTestsPane(RichLog):
         if candidate is None or not candidate.tests_ran:
             self.set_class(False, "-failed")
             self.set_class(False, "-passed")
+            if candidate is not None and candidate.syntax_ok is False:
+                self.write(Text("not run: the code does not compile", style="bold"))
             if not visible_tests:
                 self.write(Text("no visible tests", style="dim"))
             for source in visible_tests:
@@ -98,8 +100,8 @@ class CriticPane(VerticalScroll):
         """A single static that holds the whole text."""
         yield Static(id="critic-text")
 
-    def show(self, record: IterationRecord | None) -> None:
-        """Render the critic feedback of iteration ``record``."""
+    def show(self, record: IterationRecord | None, *, follow: bool = False) -> None:
+        """Render iteration ``record``'s feedback; ``follow`` keeps the end in view."""
         body = Text()
         if record is not None:
             for critic in record.critics:
@@ -123,10 +125,11 @@ class CriticPane(VerticalScroll):
                 body.append(record.selection_reason)
         if not body:
             body = Text("no critic feedback for this iteration", style="dim")
-        at_end = self.scroll_y >= self.max_scroll_y
         self.query_one("#critic-text", Static).update(body)
-        if at_end:
+        if follow:
             self.call_after_refresh(self.scroll_end, animate=False)
+        else:
+            self.scroll_home(animate=False)
         self.border_title = (
             role_label(record.critics[-1].role)
             if record is not None and record.critics

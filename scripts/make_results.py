@@ -1,0 +1,400 @@
+"""Generate docs/results.md from the bench outputs in docs/bench/ (never by hand).
+
+Every number on the page is recomputed from the JSONL records (the last record of
+each task and pipeline wins); the ``*.summary.json`` next to each JSONL file
+supplies how it was produced (command, environment, machine). Other JSON files in
+docs/bench/ (loop overhead, memory, engine speed) are shown as measured.
+
+Usage: python scripts/make_results.py [--bench-dir docs/bench] [--out docs/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lsc_tui.bench.report import (  # noqa: E402
+    PIPELINE_ORDER,
+    format_markdown,
+    summarize,
+)
+from lsc_tui.bench.runner import read_records  # noqa: E402
+
+TITLES = {
+    "seed25": "The seed's setting: 25 random MBPP test-split tasks",
+    "plus100": "MBPP+: 100 random tasks with EvalPlus hidden inputs",
+}
+STAND_IN_NOTE = (
+    "The seed's critics were DeepSeek-Coder-1.3B-Instruct (syntax) and "
+    "Phi-3-Mini-128K-Instruct (logic). Their weights cannot be obtained on this "
+    "machine (no model hub, only package registries), so **Qwen2.5-Coder-0.5B-Instruct "
+    "Q4_K_M stands in for both critics**. It is the smaller of the two Qwen files "
+    "available here: it keeps critic time low on 2 CPU cores, and a critic distinct "
+    "from the generator keeps the experiment a generator-plus-critic pipeline rather "
+    "than self-reflection. The critic results say nothing about DeepSeek or Phi-3."
+)
+
+
+def _pct(block: Mapping[str, Any]) -> str:
+    return f"{100 * block['rate']:.1f}%" if block["n"] else "-"
+
+
+def _verdict(gain: Mapping[str, Any]) -> str:
+    """How a pipeline compares with one-shot on hidden tests, in plain words."""
+    diff = 100 * gain["diff"]
+    interval = f"{diff:+.1f} points, 95% CI [{100 * gain['ci_low']:+.1f}, "
+    interval += f"{100 * gain['ci_high']:+.1f}], n = {gain['n']}"
+    if gain["ci_low"] > 0:
+        return f"beats one-shot ({interval})"
+    if gain["ci_high"] < 0:
+        return f"does worse than one-shot ({interval})"
+    if diff > 0:
+        return f"is not shown to beat one-shot ({interval})"
+    if diff < 0:
+        return f"does not beat one-shot ({interval})"
+    return f"ties one-shot ({interval})"
+
+
+def headline(name: str, summary: Mapping[str, Any]) -> list[str]:
+    """Bullets with the hidden pass rate, gain and cost of each pipeline."""
+    lines = []
+    for pipeline, entry in summary["pipelines"].items():
+        hidden = entry["hidden"]
+        text = (
+            f"**{pipeline}**: hidden pass {_pct(hidden)} "
+            f"({hidden['passed']}/{hidden['n']}, 95% CI "
+            f"{100 * hidden['ci_low']:.0f}-{100 * hidden['ci_high']:.0f}%), "
+            f"{entry['mean_seconds']:.1f} s per task"
+        )
+        gain = entry.get("gain_vs_baseline", {}).get("hidden")
+        if gain and gain["n"]:
+            ratio = entry.get("time_ratio_vs_baseline")
+            text += f"; {_verdict(gain)}"
+            if ratio is not None:
+                text += f" at {ratio:.2f}x one-shot's time"
+        lines.append(f"- {name}: {text}.")
+    return lines
+
+
+def _matrix(
+    records: Sequence[Mapping[str, Any]], pipelines: Sequence[str]
+) -> list[str]:
+    """Per-task outcome grid: visible/hidden per pipeline."""
+    by_pair = {(int(r["task_id"]), str(r["pipeline"])): r for r in records}
+    tasks = sorted({t for t, _ in by_pair})
+    lines = [
+        "| task | " + " | ".join(pipelines) + " |",
+        "|---|" + "---|" * len(pipelines),
+    ]
+    for task in tasks:
+        cells = []
+        for pipeline in pipelines:
+            record = by_pair.get((task, pipeline))
+            if record is None:
+                cells.append("not run")
+            elif record.get("status") not in ("passed", "failed"):
+                cells.append(str(record.get("status")))
+            else:
+                visible = "V" if record["visible_passed"] else "v"
+                hidden = record["hidden_passed"]
+                mark = "-" if hidden is None else ("H" if hidden else "h")
+                flag = " !" if record.get("suspicious") else ""
+                cells.append(f"{visible}{mark}{flag}")
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _models(records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """(model id, sha256) -> roles it served."""
+    models: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        shas = record.get("model_sha256", {})
+        for role, model_id in record.get("models", {}).items():
+            models.setdefault((model_id, shas.get(role, "")), set()).add(role)
+    return models
+
+
+def _pipeline_order(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    names = {str(r["pipeline"]) for r in records}
+    return [p for p in PIPELINE_ORDER if p in names] + sorted(
+        names - set(PIPELINE_ORDER)
+    )
+
+
+def bench_section(name: str, path: Path) -> tuple[list[str], dict[str, Any], list[str]]:
+    """The Markdown section for one JSONL file, its summary and headline bullets."""
+    records = read_records(path)
+    summary = summarize(records)
+    meta_path = path.with_name(path.stem + ".summary.json")
+    meta: dict[str, Any] = {}
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8")).get("meta", {})
+    pipelines = _pipeline_order(records)
+    title = TITLES.get(name, name)
+    lines = [f"## {title}", ""]
+    planned = meta.get("pipelines", pipelines)
+    task_ids = meta.get("task_ids", summary["task_ids"])
+    lines.append(
+        f"Source: `{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}` "
+        f"({len(records)} records). Selection: {meta.get('selection', 'see records')}; "
+        f"{len(task_ids)} tasks: {', '.join(str(t) for t in task_ids)}."
+    )
+    lines.append("")
+    done_counts = []
+    for pipeline in planned:
+        entry = summary["pipelines"].get(pipeline)
+        done = entry["tasks"] if entry else 0
+        state = "complete" if done == len(task_ids) else "INCOMPLETE"
+        done_counts.append(f"{pipeline} {done}/{len(task_ids)} ({state})")
+    lines.append("Pipelines run: " + "; ".join(done_counts) + ".")
+    lines.append("")
+    if meta.get("command"):
+        env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
+        lines += [
+            "Command:",
+            "",
+            "```sh",
+            f"{env + ' ' if env else ''}{meta['command']}",
+        ]
+        lines += ["```", ""]
+    lines.append(format_markdown(summary))
+    gaps = []
+    for pipeline, entry in summary["pipelines"].items():
+        visible_passes = entry["visible"]["passed"]
+        if visible_passes:
+            share = entry["visible_but_not_hidden"] / visible_passes
+            gaps.append(
+                f"{pipeline} {entry['visible_but_not_hidden']}/{visible_passes} "
+                f"({100 * share:.0f}%)"
+            )
+    if gaps:
+        lines.append(
+            "Visible passes that fail the hidden tests (false passes a loop cannot "
+            "see): " + "; ".join(gaps) + "."
+        )
+        lines.append("")
+    flagged = [r for r in records if r.get("suspicious")]
+    if flagged:
+        lines.append("Final programs flagged as containing a visible-test literal:")
+        lines.append("")
+        for record in flagged:
+            literals = ", ".join(
+                f"`{x}`" for x in record.get("suspicious_literals", [])
+            )
+            hidden = record.get("hidden_passed")
+            lines.append(
+                f"- task {record['task_id']}, {record['pipeline']}: {literals} "
+                f"(hidden {'passed' if hidden else 'failed'})"
+            )
+        lines.append("")
+    lines += [
+        "<details><summary>Per-task outcomes</summary>",
+        "",
+        "V/v = visible tests passed/failed after the loop; H/h = hidden tests "
+        "passed/failed; ! = suspicious.",
+        "",
+        *_matrix(records, [*planned, *(p for p in pipelines if p not in planned)]),
+        "",
+        "</details>",
+        "",
+    ]
+    return lines, summary, headline(title.split(":")[0], summary)
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 1024**3:.2f} GiB"
+
+
+def overhead_section(bench_dir: Path) -> list[str]:
+    """Loop overhead, memory and any other benchmark JSON found in ``bench_dir``."""
+    lines = ["## Overheads and memory", ""]
+    loop_path = bench_dir / "loop_overhead.json"
+    if loop_path.exists():
+        data = json.loads(loop_path.read_text(encoding="utf-8"))
+        ms = data["per_iteration_ms"]
+        lines += [
+            "Loop overhead per iteration, excluding model time "
+            "(`python benchmarks/bench_loop_overhead.py --runs "
+            f"{data['runs']} --json`; scripted engine, real sandbox, tier "
+            f"{data['sandbox_tier']}; median of {data['runs']} runs of "
+            f"{data['iterations_per_run']} iterations):",
+            "",
+            "| part | ms per iteration |",
+            "|---|---:|",
+            f"| sandbox: syntax check + visible tests | {ms['sandbox']:.1f} |",
+            f"| of which the syntax check | {ms.get('sandbox_syntax_check', 0):.1f} |",
+            f"| events and loop logic | {ms['events_and_loop']:.1f} |",
+            f"| SQLite run-history writes | {ms['sqlite_writes']:.1f} |",
+            f"| total | {ms['total_with_sqlite']:.1f} |",
+            "",
+        ]
+    memory_path = bench_dir / "memory.json"
+    if memory_path.exists():
+        data = json.loads(memory_path.read_text(encoding="utf-8"))
+        lines += [
+            f"Memory of a {data['pipeline']} run on MBPP {data['task']} with every "
+            "role loaded (`python benchmarks/bench_memory.py --json`): peak RSS "
+            f"{_gib(data['peak_rss_bytes'])} against "
+            f"{_gib(data['model_files_total_bytes'])} of distinct model files "
+            f"({data['peak_over_files']:.2f}x; the two critic "
+            "roles share one loaded 0.5B instance). RSS before loading was "
+            f"{_gib(data['rss_start_bytes'])}; with all models loaded "
+            f"{_gib(data['rss_after_load_bytes'])}.",
+            "",
+        ]
+    known = {"loop_overhead.json", "memory.json"}
+    for path in sorted(bench_dir.glob("*.json")):
+        if path.name in known or path.name.endswith(".summary.json"):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lines += [
+            f"`{path.name}`:",
+            "",
+            "```json",
+            json.dumps(data, indent=2),
+            "```",
+            "",
+        ]
+    return lines
+
+
+def setup_section(first_meta: Mapping[str, Any], records: Sequence[Any]) -> list[str]:
+    """Hardware, models with sha256, decoding and scoring rules."""
+    from lsc_tui.loop.pipelines import load_pipelines
+
+    machine = first_meta.get("machine", {})
+    lines = ["## Setup", ""]
+    if machine:
+        lines += [
+            f"- Hardware: {machine.get('cpu')}, {machine.get('logical_cores')} logical "
+            f"cores ({machine.get('usable_cores')} usable), "
+            f"{machine.get('ram_gib')} GiB RAM, no GPU; {machine.get('os')}.",
+            f"- Software: Python {machine.get('python')}, llama-cpp-python "
+            f"{machine.get('llama_cpp_python')}, lsc-tui {machine.get('lsc_tui')}.",
+        ]
+    lines += [
+        "- The 2 cores were shared with other work during every run (load average "
+        "often 5-10), so llama.cpp ran with 1 thread (`LSC_N_THREADS=1`; 2 threads "
+        "thrashed under contention) and the two bench files ran at the same time. "
+        "Seconds per task are therefore far slower than an idle machine's and only "
+        "comparable within one table.",
+        "- Visible tests: the first assert of each task (MBPP+ style); models never "
+        "see the others. Hidden tests: the remaining asserts plus, for MBPP+ tasks, "
+        "every base and plus input compared with the canonical solution's output "
+        "the EvalPlus way. A task counts as a hidden pass only when every hidden "
+        "test passes.",
+        "",
+        "Models (sha256 from the model store, checked at import):",
+        "",
+        "| model | roles | sha256 |",
+        "|---|---|---|",
+    ]
+    for (model_id, sha), roles in sorted(_models(records).items()):
+        lines.append(f"| {model_id} | {', '.join(sorted(roles))} | `{sha or '?'}` |")
+    lines += ["", STAND_IN_NOTE, "", "Pipelines (from `gguf_recipes/pipelines/`):", ""]
+    for name, pipeline in sorted(load_pipelines().items()):
+        generator = pipeline.roles["generator"].sampling
+        text = (
+            f"- `{name}`: {pipeline.description} Up to {pipeline.max_iters} "
+            f"iteration(s); generator temperature {generator.temperature}, "
+            f"max {generator.max_tokens} tokens"
+        )
+        if pipeline.kind == "select":
+            text += (
+                f"; extra samples at T={pipeline.sample_temperature}, "
+                f"top-p {pipeline.sample_top_p}"
+            )
+        lines.append(text + ".")
+    lines.append("")
+    return lines
+
+
+def build(bench_dir: Path) -> str:
+    """The whole page."""
+    order = {name: i for i, name in enumerate(TITLES)}
+    files = sorted(
+        bench_dir.glob("*.jsonl"), key=lambda p: (order.get(p.stem, 99), p.stem)
+    )
+    sections: list[str] = []
+    bullets: list[str] = []
+    all_records: list[Any] = []
+    first_meta: dict[str, Any] = {}
+    commands: list[str] = []
+    for path in files:
+        if not read_records(path):
+            continue
+        lines, _summary, heads = bench_section(path.stem, path)
+        sections += lines
+        bullets += heads
+        all_records += read_records(path)
+        meta_path = path.with_name(path.stem + ".summary.json")
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8")).get("meta", {})
+            first_meta = first_meta or meta
+            if meta.get("command"):
+                env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
+                commands.append(f"{env + ' ' if env else ''}{meta['command']}")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = [
+        "# Results",
+        "",
+        f"<!-- Generated by `python scripts/make_results.py` on {now} from "
+        "docs/bench/. Do not edit by hand; re-run the script. -->",
+        "",
+        "Measured on this machine with the models available here. Every figure "
+        "below is computed from the JSONL records in `docs/bench/` by "
+        "`python scripts/make_results.py`.",
+        "",
+        "## Headline",
+        "",
+        "Hidden-test pass rate per pipeline (the honest score; visible tests are "
+        "what the loop optimises), the paired gain over one-shot on the same tasks, "
+        "and the mean seconds per task:",
+        "",
+        *bullets,
+        "",
+        "A gain whose interval includes zero is not evidence that the loop helps.",
+        "",
+        *setup_section(first_meta, all_records),
+        *sections,
+        *overhead_section(bench_dir),
+        "## Reproduce",
+        "",
+        "```sh",
+        "lsc data import ../shared/data/mbpp",
+        "lsc models import qwen2.5-coder-1.5b-instruct-q4_k_m.gguf "
+        "--as qwen2.5-coder-1.5b-instruct:q4_k_m",
+        "lsc models import qwen2.5-coder-0.5b-instruct-q4_k_m.gguf "
+        "--as qwen2.5-coder-0.5b-instruct:q4_k_m",
+        *commands,
+        "python benchmarks/bench_loop_overhead.py --runs 6 --json "
+        "> docs/bench/loop_overhead.json",
+        "LSC_N_THREADS=1 python benchmarks/bench_memory.py --json "
+        "> docs/bench/memory.json",
+        "python scripts/make_results.py",
+        "```",
+        "",
+    ]
+    return "\n".join(page)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench-dir", type=Path, default=ROOT / "docs" / "bench")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")
+    args = parser.parse_args()
+    page = build(args.bench_dir)
+    args.out.write_text(page, encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""A small driver for a program running in a detached tmux session of fixed size."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def tmux_available() -> bool:
+    """Whether the tmux binary is on PATH."""
+    return shutil.which("tmux") is not None
+
+
+class TmuxSession:
+    """Start a command in tmux, send keys, poll the screen; always kill it."""
+
+    def __init__(self, width: int = 120, height: int = 36) -> None:
+        self.name = f"lsc-e2e-{uuid.uuid4().hex[:8]}"
+        self.width = width
+        self.height = height
+
+    def start(self, argv: list[str], env: Mapping[str, str]) -> None:
+        """Run ``argv`` with ``env`` in a new detached session."""
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        command = f"cd {shlex.quote(str(ROOT))} && env {exports} {shlex.join(argv)}"
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(self.width),
+                "-y",
+                str(self.height),
+                command,
+            ],
+            check=True,
+        )
+        subprocess.run(
+            ["tmux", "set-option", "-t", self.name, "remain-on-exit", "on"],
+            check=False,
+        )
+
+    def capture(self) -> str:
+        """The visible screen as plain text."""
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.stdout
+
+    def send(self, *keys: str, literal: bool = False, pause_s: float = 0.3) -> None:
+        """Send tmux key names (or literal text), then give the app a moment."""
+        args = ["tmux", "send-keys", "-t", self.name]
+        if literal:
+            args.append("-l")
+        subprocess.run([*args, *keys], check=True)
+        time.sleep(pause_s)
+
+    def wait_for(
+        self, predicate: Callable[[str], bool], within_s: float, what: str
+    ) -> str:
+        """Poll the screen until ``predicate(screen)``; fail with the last screen."""
+        deadline = time.monotonic() + within_s
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.capture()
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
+
+    def pane_dead(self) -> bool:
+        """Whether the program in the pane has exited."""
+        result = subprocess.run(
+            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.stdout.strip() == "1"
+
+    def kill(self) -> None:
+        """Kill the session (idempotent)."""
+        subprocess.run(
+            ["tmux", "kill-session", "-t", self.name],
+            capture_output=True,
+            check=False,
+        )

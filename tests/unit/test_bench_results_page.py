@@ -1,0 +1,76 @@
+"""scripts/make_results.py builds the results page from bench records alone."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_results.py"
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_results", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def record(task: int, pipeline: str, hidden: bool, seconds: float) -> dict[str, object]:
+    return {
+        "task_id": task,
+        "pipeline": pipeline,
+        "status": "passed" if hidden else "failed",
+        "pass_at_1": hidden,
+        "visible_passed": hidden,
+        "hidden_passed": hidden,
+        "suspicious": False,
+        "seconds": seconds,
+        "load_seconds": 0.0,
+        "tokens": 50,
+        "models": {"generator": "qwen-test"},
+        "model_sha256": {"generator": "ab" * 32},
+    }
+
+
+def test_page_has_headline_tables_models_and_command(tmp_path: Path) -> None:
+    rows = [record(t, "one-shot", t <= 3, 2.0) for t in range(1, 7)]
+    rows += [record(t, "feedback", t <= 2, 5.0) for t in range(1, 7)]
+    (tmp_path / "seed25.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = {
+        "command": "lsc bench mbpp --sample 6 --seed 7",
+        "env": {"LSC_N_THREADS": "1"},
+        "selection": "sample 6 with seed 7",
+        "task_ids": [1, 2, 3, 4, 5, 6],
+        "pipelines": ["one-shot", "feedback", "select"],
+        "machine": {"cpu": "Test CPU", "logical_cores": 2},
+    }
+    (tmp_path / "seed25.summary.json").write_text(json.dumps({"meta": meta}))
+    (tmp_path / "memory.json").write_text(
+        json.dumps(
+            {
+                "pipeline": "three-stage",
+                "task": 35,
+                "peak_rss_bytes": 3 * 1024**3,
+                "model_files_total_bytes": 2 * 1024**3,
+                "peak_over_files": 1.5,
+                "rss_start_bytes": 0,
+                "rss_after_load_bytes": 2 * 1024**3,
+            }
+        )
+    )
+    page = load_script().build(tmp_path)
+    assert "Do not edit by hand" in page
+    assert "**one-shot**: hidden pass 50.0% (3/6" in page
+    assert "**feedback**: hidden pass 33.3% (2/6" in page
+    assert "does not beat one-shot (-16.7 points" in page
+    assert "at 2.50x one-shot's time" in page
+    assert "select 0/6 (INCOMPLETE)" in page
+    assert "LSC_N_THREADS=1 lsc bench mbpp --sample 6 --seed 7" in page
+    assert f"`{'ab' * 32}`" in page
+    assert "Test CPU" in page
+    assert "stands in for both critics" in page
+    assert "peak RSS 3.00 GiB against 2.00 GiB" in page
+    assert "| 1 | VH | VH | not run |" in page

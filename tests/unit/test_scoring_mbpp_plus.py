@@ -1,0 +1,133 @@
+"""Hidden scoring with the real sandbox: canonical solutions pass, wrong ones fail."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lsc_tui.events import HiddenScore
+from lsc_tui.sandbox import Sandbox
+from lsc_tui.tasks.mbpp import load_mbpp_task, mbpp_plus_ids
+from lsc_tui.tasks.scoring import score_hidden, score_hidden_report
+from lsc_tui.tasks.typed import typed_task
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_mbpp_plus_canonical_solution_passes_its_hidden_tests(
+    mbpp_cache: Path, sandbox: Sandbox
+) -> None:
+    """All 378 MBPP+ v0.2.0 tasks: base and plus inputs, EvalPlus-style comparison."""
+    numbers = mbpp_plus_ids()
+    assert len(numbers) == 378
+    failures: list[str] = []
+    inputs = 0
+    for number in numbers:
+        task = load_mbpp_task(number, sandbox=sandbox)
+        report = score_hidden_report(task, task.reference_code, sandbox)
+        assert report is not None
+        inputs += report.base_total + report.plus_total
+        if not (report.plus_ok and report.score.passed):
+            failures.append(f"{task.task_id}: {report.first_failure}")
+    assert failures == []
+    # 41,015 inputs in all; only outputs too large to leave the sandbox are dropped.
+    assert 41_000 <= inputs <= 41_015
+
+
+def test_wrong_solutions_fail_hidden_tests(mbpp_cache: Path, sandbox: Sandbox) -> None:
+    task = load_mbpp_task(2, sandbox=sandbox)
+    assert task.hidden is not None
+    assert task.hidden.plus is not None
+    total = len(task.hidden.plus.inputs)
+
+    # Passes the visible assert but is wrong on every other input.
+    hard_coded = "def similar_elements(a, b):\n    return (4, 5)\n"
+    visible = sandbox.run_tests(hard_coded, task.visible_tests, setup=task.setup_code)
+    assert visible.verdict == "passed"
+    score = score_hidden(task, hard_coded, sandbox)
+    assert score is not None
+    assert not score.passed
+    assert 0 < score.passed_count < total
+
+    # Off by one element: intersection minus its largest member.
+    buggy = (
+        "def similar_elements(a, b):\n"
+        "    common = sorted(set(a) & set(b))\n"
+        "    return tuple(common[:-1])\n"
+    )
+    score = score_hidden(task, buggy, sandbox)
+    assert score is not None
+    assert not score.passed
+
+    # A different container with the same elements is right: set comparison.
+    as_list = "def similar_elements(a, b):\n    return sorted(set(a) & set(b))\n"
+    assert score_hidden(task, as_list, sandbox) == HiddenScore(True, total, total)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    raise SystemExit(0)",
+        "    import os\n    os._exit(0)",
+        "    while True:\n        pass",
+    ],
+)
+def test_exits_and_hangs_are_not_passes(
+    mbpp_cache: Path, sandbox: Sandbox, body: str
+) -> None:
+    task = load_mbpp_task(3, sandbox=sandbox)
+    code = f"def is_not_prime(n):\n{body}\n"
+    started = time.monotonic()
+    report = score_hidden_report(task, code, sandbox)
+    assert report is not None
+    assert report.base_passed == 0
+    assert not report.score.passed
+    assert time.monotonic() - started < 30
+
+
+def test_plain_mbpp_task_scores_its_other_asserts(
+    mbpp_cache: Path, sandbox: Sandbox
+) -> None:
+    task = load_mbpp_task(1)
+    assert score_hidden(task, task.reference_code, sandbox) == HiddenScore(True, 2, 2)
+    wrong = "def min_cost(cost, m, n):\n    return 8\n"
+    assert score_hidden(task, wrong, sandbox) == HiddenScore(False, 0, 2)
+
+
+@pytest.mark.parametrize("number", [367, 927])
+def test_setup_code_runs_after_the_solution(
+    mbpp_cache: Path, sandbox: Sandbox, number: int
+) -> None:
+    task = load_mbpp_task(number)
+    visible = sandbox.run_tests(
+        task.reference_code,
+        task.visible_tests,
+        setup=task.setup_code,
+        entry_point=task.entry_point,
+    )
+    assert visible.verdict == "passed"
+    assert score_hidden(task, task.reference_code, sandbox) == HiddenScore(True, 2, 2)
+
+
+def test_isclose_tasks_get_their_math_import(
+    mbpp_cache: Path, sandbox: Sandbox
+) -> None:
+    task = load_mbpp_task(82, sandbox=sandbox)
+    code = "def volume_sphere(r):\n    return 4 / 3 * 3.141592653589793 * r**3\n"
+    visible = sandbox.run_tests(code, task.visible_tests, setup=task.setup_code)
+    assert visible.verdict == "passed"
+    report = score_hidden_report(task, code, sandbox)
+    assert report is not None
+    assert report.score.passed
+
+
+def test_typed_tasks_have_no_hidden_score(sandbox: Sandbox) -> None:
+    task = typed_task("Add.", ["assert add(1, 2) == 3"])
+    assert score_hidden(task, "def add(a, b):\n    return a + b\n", sandbox) is None
