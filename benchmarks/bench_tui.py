@@ -116,9 +116,14 @@ def main() -> None:
     run_headless(session, request)  # load the model and warm caches
     headless: list[dict[str, float]] = []
     attached: list[dict[str, Any]] = []
-    for _ in range(args.runs):
+    for number in range(1, args.runs + 1):
         headless.append(run_headless(session, request))
         attached.append(asyncio.run(run_attached(session, settings, request)))
+        print(
+            f"run {number}: headless {headless[-1]['tok_s']:.1f} tok/s, "
+            f"attached {attached[-1]['tok_s']:.1f} tok/s",
+            file=sys.stderr,
+        )
     session.close()
     latencies = sorted(x for run in attached for x in run["latencies"])
 

@@ -129,22 +129,57 @@ def _pipeline_order(records: Sequence[Mapping[str, Any]]) -> list[str]:
     )
 
 
-def bench_section(name: str, path: Path) -> tuple[list[str], dict[str, Any], list[str]]:
-    """The Markdown section for one JSONL file, its summary and headline bullets."""
-    records = read_records(path)
-    summary = summarize(records)
+def read_meta(path: Path) -> dict[str, Any]:
+    """The ``meta`` of the summary written next to a JSONL file, or {}."""
     meta_path = path.with_name(path.stem + ".summary.json")
-    meta: dict[str, Any] = {}
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text(encoding="utf-8")).get("meta", {})
+    if not meta_path.exists():
+        return {}
+    meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8")).get(
+        "meta", {}
+    )
+    return meta
+
+
+def command_text(meta: Mapping[str, Any]) -> str:
+    """The command of a summary, prefixed by the LSC_* environment it ran with."""
+    env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
+    return f"{env + ' ' if env else ''}{meta['command']}"
+
+
+def group_files(bench_dir: Path) -> dict[str, list[Path]]:
+    """JSONL files by section: ``plus100-select.jsonl`` joins ``plus100``."""
+    order = {name: i for i, name in enumerate(TITLES)}
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(bench_dir.glob("*.jsonl")):
+        if read_records(path):
+            groups.setdefault(path.stem.split("-")[0], []).append(path)
+    return dict(sorted(groups.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def bench_section(
+    name: str, paths: Sequence[Path]
+) -> tuple[list[str], dict[str, Any], list[str]]:
+    """The Markdown section for one group of JSONL files and its headline bullets."""
+    records = [r for path in paths for r in read_records(path)]
+    summary = summarize(records)
+    metas = [m for m in (read_meta(path) for path in paths) if m]
     pipelines = _pipeline_order(records)
+    planned: list[str] = []
+    for meta in metas:
+        planned += [p for p in meta.get("pipelines", []) if p not in planned]
+    planned += [p for p in pipelines if p not in planned]
+    task_ids = metas[0].get("task_ids", summary["task_ids"]) if metas else []
+    task_ids = task_ids or summary["task_ids"]
+    selection = metas[0].get("selection", "see records") if metas else "see records"
     title = TITLES.get(name, name)
     lines = [f"## {title}", ""]
-    planned = meta.get("pipelines", pipelines)
-    task_ids = meta.get("task_ids", summary["task_ids"])
+    sources = ", ".join(f"`{_relative(path)}`" for path in paths)
     lines.append(
-        f"Source: `{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}` "
-        f"({len(records)} records). Selection: {meta.get('selection', 'see records')}; "
+        f"Source: {sources} ({len(records)} records). Selection: {selection}; "
         f"{len(task_ids)} tasks: {', '.join(str(t) for t in task_ids)}."
     )
     lines.append("")
@@ -156,15 +191,9 @@ def bench_section(name: str, path: Path) -> tuple[list[str], dict[str, Any], lis
         done_counts.append(f"{pipeline} {done}/{len(task_ids)} ({state})")
     lines.append("Pipelines run: " + "; ".join(done_counts) + ".")
     lines.append("")
-    if meta.get("command"):
-        env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
-        lines += [
-            "Command:",
-            "",
-            "```sh",
-            f"{env + ' ' if env else ''}{meta['command']}",
-        ]
-        lines += ["```", ""]
+    commands = [command_text(meta) for meta in metas if meta.get("command")]
+    if commands:
+        lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
@@ -201,7 +230,7 @@ def bench_section(name: str, path: Path) -> tuple[list[str], dict[str, Any], lis
         "V/v = visible tests passed/failed after the loop; H/h = hidden tests "
         "passed/failed; ! = suspicious.",
         "",
-        *_matrix(records, [*planned, *(p for p in pipelines if p not in planned)]),
+        *_matrix(records, planned),
         "",
         "</details>",
         "",
@@ -319,29 +348,21 @@ def setup_section(first_meta: Mapping[str, Any], records: Sequence[Any]) -> list
 
 def build(bench_dir: Path) -> str:
     """The whole page."""
-    order = {name: i for i, name in enumerate(TITLES)}
-    files = sorted(
-        bench_dir.glob("*.jsonl"), key=lambda p: (order.get(p.stem, 99), p.stem)
-    )
     sections: list[str] = []
     bullets: list[str] = []
     all_records: list[Any] = []
     first_meta: dict[str, Any] = {}
     commands: list[str] = []
-    for path in files:
-        if not read_records(path):
-            continue
-        lines, _summary, heads = bench_section(path.stem, path)
+    for name, paths in group_files(bench_dir).items():
+        lines, _summary, heads = bench_section(name, paths)
         sections += lines
         bullets += heads
-        all_records += read_records(path)
-        meta_path = path.with_name(path.stem + ".summary.json")
-        if meta_path.exists():
-            meta = json.loads(meta_path.read_text(encoding="utf-8")).get("meta", {})
+        for path in paths:
+            all_records += read_records(path)
+            meta = read_meta(path)
             first_meta = first_meta or meta
             if meta.get("command"):
-                env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
-                commands.append(f"{env + ' ' if env else ''}{meta['command']}")
+                commands.append(command_text(meta))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = [
         "# Results",

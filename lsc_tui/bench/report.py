@@ -203,7 +203,7 @@ def format_table(summary: Mapping[str, Any]) -> str:
         )
     lines.append(
         "rates: % [95% Wilson CI]; gain: paired difference on the same tasks "
-        "[95% Newcombe CI]; s/task excludes model loading"
+        "[95% Tango CI]; s/task excludes model loading"
     )
     return "\n".join(line.rstrip() for line in lines)
 
@@ -221,7 +221,7 @@ def format_markdown(summary: Mapping[str, Any], *, title: str | None = None) -> 
         "",
         "Rates are % with a 95% Wilson interval in brackets. The gain is the paired"
         " difference in hidden pass rate against one-shot on the same tasks, with a"
-        " 95% Newcombe (method 10) interval, in percentage points. s/task is mean"
+        " 95% Tango score interval, in percentage points. s/task is mean"
         " wall time per task without model loading; time is that mean against"
         " one-shot's on the same tasks. susp. counts final programs containing a"
         " literal input or output of a visible test.",

@@ -326,7 +326,11 @@ def mbpp(
     summary: Path | None,
     engine: str | None,
 ) -> None:
-    """Run MBPP tasks through one or more pipelines and score them."""
+    """Run MBPP tasks through one or more pipelines and score them.
+
+    Exit status: 0 every run finished, 1 some runs ended in an error, 2 bad
+    arguments, 3 a model could not be used, 130 interrupted (finished runs kept).
+    """
     with friendly_errors():
         params = dict(click.get_current_context().params)
         params["pipelines"] = _split_pipelines(pipelines)
@@ -477,6 +481,22 @@ def _exit(interrupted: bool, collected: Sequence[dict[str, Any]]) -> None:
     sys.exit(ExitCode.OK)
 
 
+def _existing_meta(target: Path) -> dict[str, Any]:
+    """The meta of the JSON summary at ``target``, or {} if there is none."""
+    import json
+
+    from lsc_tui.bench.report import summary_targets
+
+    json_path = summary_targets(target)[0]
+    if json_path is None or not json_path.exists():
+        return {}
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8")).get("meta", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return dict(meta) if isinstance(meta, dict) else {}
+
+
 def _summary_meta(
     target: Path,
     *,
@@ -487,20 +507,13 @@ def _summary_meta(
     records: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """What a summary records about how it was produced, keeping earlier invocations."""
-    import json
 
     from lsc_tui.bench.machine import machine_facts
-    from lsc_tui.bench.report import summary_targets
 
-    json_path = summary_targets(target)[0]
+    earlier = _existing_meta(target)
     invocations: list[dict[str, Any]] = []
-    if json_path is not None and json_path.exists():
-        try:
-            earlier = json.loads(json_path.read_text(encoding="utf-8")).get("meta", {})
-        except (OSError, ValueError):
-            earlier = {}
-        if earlier.get("command") == command:
-            invocations = list(earlier.get("invocations", []))
+    if earlier.get("command") == command:
+        invocations = list(earlier.get("invocations", []))
     return {
         "command": command,
         "env": {
@@ -547,7 +560,10 @@ def _models(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, str]]:
     "--json", "as_json", is_flag=True, help="Print the summary JSON to stdout."
 )
 def report(files: tuple[Path, ...], summary: Path | None, as_json: bool) -> None:
-    """Summarise bench JSONL FILES (the last record of each task and pipeline wins)."""
+    """Summarise bench JSONL FILES (the last record of each task and pipeline wins).
+
+    Rewriting an existing ``--summary`` keeps how it was produced (its meta).
+    """
     import json
 
     with friendly_errors():
@@ -559,6 +575,10 @@ def report(files: tuple[Path, ...], summary: Path | None, as_json: bool) -> None
         if as_json:
             click.echo(json.dumps(result, indent=2))
         if summary is not None:
-            meta = {"sources": [str(p) for p in files], "models": _models(records)}
+            meta = {
+                **_existing_meta(summary),
+                "sources": [str(p) for p in files],
+                "models": _models(records),
+            }
             for path in write_summary(result, summary, meta=meta):
                 click.echo(f"summary written to {path}", err=True)

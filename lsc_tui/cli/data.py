@@ -103,3 +103,29 @@ def status(as_json: bool) -> None:
                 )
         if not ready:
             sys.exit(ExitCode.FAILED)
+
+
+@data.command()
+@click.argument("numbers", type=int, nargs=-1)
+def prepare(numbers: tuple[int, ...]) -> None:
+    """Compute the MBPP+ expected outputs now (all tasks, or NUMBERS) and cache them.
+
+    `lsc mbpp N` and `lsc bench` compute a task's outputs on first use; doing it in
+    bulk up front is much faster.
+    """
+    with friendly_errors():
+        from lsc_tui.sandbox import Sandbox
+        from lsc_tui.settings import load_settings
+        from lsc_tui.tasks.mbpp import precompute_expected
+
+        sandbox = Sandbox.from_settings(load_settings())
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rexpected outputs: {done}/{total}", nl=False, err=True)
+
+        computed = precompute_expected(
+            numbers or None, sandbox=sandbox, progress=progress
+        )
+        if computed:
+            click.echo("", err=True)
+        click.echo(f"computed {computed} task(s); the rest were cached")

@@ -78,7 +78,7 @@ def _llama_cpp() -> Any:
         ) from None
     if "callback" not in _NATIVE_LOG_STATE:
 
-        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
         def keep_native_log(level: int, text: bytes, user_data: Any) -> None:
             _NATIVE_LOG.append(text.decode("utf-8", errors="replace"))
 
@@ -196,6 +196,7 @@ class ChatFormat:
 
         self._llama = llama
         self._vocab = llama_cpp.llama_model_get_vocab(llama.model)
+        self._is_eog = llama_cpp.llama_vocab_is_eog
         metadata: dict[str, str] = dict(llama.metadata)
         self.template: str = metadata.get("tokenizer.chat_template") or (
             _fallback_template(family, metadata)
@@ -207,7 +208,7 @@ class ChatFormat:
         self.eos_token: str = self.token_text(self.eos_id) if self.eos_id >= 0 else ""
         self.add_bos: bool = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
         self.supports_system: bool = "system" in self.template
-        self._formatter = Jinja2ChatFormatter(
+        self._formatter: Any = Jinja2ChatFormatter(
             template=self.template, eos_token=self.eos_token, bos_token=self.bos_token
         )
         self.stop_token_ids: frozenset[int] = frozenset(self._find_stop_tokens())
@@ -241,7 +242,7 @@ class ChatFormat:
         """Whether generating ``token_id`` ends the assistant's turn."""
         if token_id in self.stop_token_ids:
             return True
-        return bool(_llama_cpp().llama_vocab_is_eog(self._vocab, token_id))
+        return bool(self._is_eog(self._vocab, token_id))
 
     def render(self, messages: Sequence[ChatMessage]) -> str:
         """The prompt text for ``messages``, ending with the assistant header."""

@@ -18,6 +18,7 @@ from lsc_tui.errors import ConfigError, ModelError
 
 Loader = Callable[[ModelSpec], Engine]
 FitCheck = Callable[[ModelSpec, int], None]
+"""Called as ``fits(spec, already_loaded_bytes)``; raises ModelError on a misfit."""
 EngineKey = tuple[str, int]
 
 
@@ -27,7 +28,11 @@ def engine_key(spec: ModelSpec) -> EngineKey:
 
 
 def model_bytes(spec: ModelSpec) -> int:
-    """The model's weight size: the spec's figure, else the file's size on disk."""
+    """The model's weight size: the spec's figure, else the file's size on disk.
+
+    Only the weights are counted for models already loaded: they are memory-mapped,
+    so free-RAM figures still include them, while the KV cache is already taken.
+    """
     if spec.size_bytes:
         return spec.size_bytes
     try:

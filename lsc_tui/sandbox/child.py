@@ -37,8 +37,11 @@ def _make_dumps() -> Any:
     """A compact ASCII JSON encoder from the C accelerator (json itself imports re)."""
     import _json
 
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+
     encode = _json.make_encoder(
-        None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, False
+        None, refuse, _json.encode_basestring_ascii, None, ":", ",", False, False, False
     )
 
     def dumps(data: Any) -> str:
@@ -136,7 +139,7 @@ def _syntax(job: dict[str, Any], channel: Channel) -> None:
 
     source = job["code"]
     try:
-        tree = compile(source, CANDIDATE_FILE, "exec", ast.PyCF_ONLY_AST, True)
+        tree = ast.parse(source, CANDIDATE_FILE, "exec")
         compile(tree, CANDIDATE_FILE, "exec", 0, True)
     except SyntaxError as exc:
         text = exc.text
@@ -318,9 +321,14 @@ def _encode_value(record: dict[str, Any], wire: Any, dumps: Any) -> dict[str, An
     """Replace the raw value by its wire form, or turn the record into an error."""
     value = record.pop("raw")
     try:
-        encoded = wire.encode(value)
-        if len(dumps(encoded)) > ITEM_LIMIT_BYTES:
-            raise wire.WireError("return value is too large to transfer")
+        try:
+            encoded = wire.encode(value)
+            if len(dumps(encoded)) > ITEM_LIMIT_BYTES:
+                raise wire.WireError("return value is too large to transfer")
+        except wire.WireError as exc:
+            if "too large" not in str(exc):
+                raise
+            encoded = wire.encode_digest(value)
     except (SystemExit, KeyboardInterrupt) as exc:
         return {**record, "s": "crashed", "m": f"exited with {type(exc).__name__}"}
     except BaseException as exc:

@@ -284,14 +284,14 @@ class Sandbox:
         test_sources, imports = _separate_imports(tests)
         compile_error, names = self._syntax(code)
         if compile_error is not None:
-            results = tuple(
+            not_run = tuple(
                 TestResult(t, "not_run", "the code does not compile")
                 for t in test_sources
             )
             return CheckResult(
                 "syntax_error",
                 compile_error,
-                results,
+                not_run,
                 duration_s=time.monotonic() - started,
                 tier=tier_name,
             )
@@ -568,10 +568,17 @@ def _judge_test(
         return TestResult(source, "crashed", detail, weak), not imported
     if test.expression is None:
         record = op_records[0]
-        status = record.get("s")
-        if status not in {"passed", "failed", "error", "crashed"}:
-            return TestResult(source, "crashed", "malformed result", weak), False
-        return TestResult(source, status, str(record.get("m", ""))[:500], weak), False
+        reported = record.get("s")
+        message = str(record.get("m", ""))[:500]
+        if reported == "passed":
+            return TestResult(source, "passed", message, weak), False
+        if reported == "failed":
+            return TestResult(source, "failed", message, weak), False
+        if reported == "error":
+            return TestResult(source, "error", message, weak), False
+        if reported == "crashed":
+            return TestResult(source, "crashed", message, weak), False
+        return TestResult(source, "crashed", "malformed result", weak), False
     values: dict[str, Any] = {}
     for number, record in enumerate(op_records):
         outcome = _call_outcome(record)

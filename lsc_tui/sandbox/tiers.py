@@ -204,10 +204,10 @@ def launch(tier: str, *, tmpfs_bytes: int) -> Launch:
         assert bwrap is not None
         bpf = bwrap_seccomp_bpf()
         fd = seccomp_memfd(bpf) if bpf else None
-        argv = _bwrap_argv(bwrap, tmpfs_bytes, fd)
+        bwrap_argv = _bwrap_argv(bwrap, tmpfs_bytes, fd)
         return Launch(
             spawn=Spawn(
-                tuple(argv),
+                tuple(bwrap_argv),
                 _minimal_env("/tmp"),
                 pass_fds=() if fd is None else (fd,),
             ),

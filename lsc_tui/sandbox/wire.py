@@ -6,8 +6,9 @@ frozenset), so a candidate cannot smuggle an always-equal object or an ``int``
 subclass into the trusted parent. Subclasses of built-ins are read through the
 base type's own methods, so overridden methods never run. Iterators, generators
 and views become :class:`OpaqueIterator`, which iterates like the original but is
-only equal to itself, as in Python. This module is stdlib-only because the sandbox
-runner imports it too.
+only equal to itself, as in Python. Containers larger than ``MAX_NODES`` travel
+as a :class:`ValueDigest` (sha256 of their marshal form), still compared exactly.
+This module is stdlib-only because the sandbox runner imports it too.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 MAX_DEPTH = 100
 """Deepest nesting a value may have (cycles are caught by this bound too)."""
-MAX_NODES = 1_000_000
-"""Most elements (counted with repetition) one encoded value may hold."""
+MAX_NODES = 200_000
+"""Most elements (counted with repetition) one encoded value may hold; larger
+values travel as a :class:`ValueDigest`."""
 
 
 class WireError(ValueError):
@@ -38,6 +40,57 @@ class OpaqueIterator:
 
     def __repr__(self) -> str:
         return f"<iterator over {len(self.items)} items>"
+
+
+class ValueDigest:
+    """A value too large to transfer, known by the sha256 of its marshal form.
+
+    Equal only to a digest of identical data (or to a plain value with that
+    digest), so a huge output can still be compared exactly; equal values can
+    compare unequal (set or dict order), never the reverse.
+    """
+
+    __slots__ = ("kind", "length", "sha256")
+
+    def __init__(self, sha256: str, kind: str, length: int) -> None:
+        self.sha256 = sha256
+        self.kind = kind
+        self.length = length
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ValueDigest):
+            return self.sha256 == other.sha256
+        return digest_of(other) == self.sha256
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.sha256)
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} of {self.length} items, sha256 {self.sha256[:12]}>"
+
+
+def digest_of(value: Any) -> str | None:
+    """The sha256 of ``value``'s marshal bytes (exact built-in types only), or None."""
+    import hashlib
+    import marshal
+
+    try:
+        return hashlib.sha256(marshal.dumps(value, 2)).hexdigest()
+    except (ValueError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def encode_digest(value: Any) -> Any:
+    """Tagged data for a value too large to transfer whole, or raise WireError."""
+    if type(value) not in {list, tuple, dict, set, frozenset, str, bytes}:
+        raise WireError("return value is too large to transfer")
+    sha = digest_of(value)
+    if sha is None:
+        raise WireError("return value is too large to transfer")
+    return ["h", sha, type(value).__name__, len(value)]
 
 
 class _Budget:
@@ -84,6 +137,8 @@ def _is_iterator(value: Any) -> bool:
 
 def encode(value: Any, *, max_nodes: int = MAX_NODES) -> Any:
     """Turn ``value`` into tagged JSON-ready data, or raise WireError."""
+    if type(value) in {list, tuple, dict, set, frozenset} and len(value) > max_nodes:
+        raise WireError("value is too large to transfer")
     return _encode(value, 0, _Budget(max_nodes))
 
 
@@ -159,6 +214,10 @@ def _decode(data: Any, depth: int) -> Any:
         return _text(data[1])
     if tag == "b":
         return bytes.fromhex(_text(data[1]))
+    if tag == "h":
+        if type(data[3]) is not int or len(_text(data[1])) != 64:
+            raise WireError("malformed value")
+        return ValueDigest(_text(data[1]), _text(data[2])[:20], data[3])
     if tag in {"l", "t", "S", "F", "it"}:
         if type(data[1]) is not list:
             raise WireError("malformed value")

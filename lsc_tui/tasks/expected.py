@@ -3,7 +3,7 @@
 EvalPlus stores no expected outputs; it runs the reference solution on every input.
 We do the same through ``Sandbox.call_batch`` (trusted code, but still contained and
 time-limited) and cache the results as JSON with tagged types (tuple, set, complex,
-non-finite floats...) next to the dataset, keyed by the dataset file's sha256, so a
+non-finite floats, the sandbox's digests of huge values...) next to the dataset, keyed by the dataset file's sha256, so a
 task's outputs are computed once per machine.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lsc_tui.errors import TaskError
+from lsc_tui.sandbox.wire import ValueDigest
 
 if TYPE_CHECKING:
     from lsc_tui.sandbox import CallOutcome
@@ -81,6 +82,8 @@ def encode_value(value: Any) -> Any:
         }
     if isinstance(value, bytes | bytearray):
         return {_TAG: "bytes", "v": bytes(value).hex()}
+    if isinstance(value, ValueDigest):
+        return {_TAG: "digest", "v": [value.sha256, value.kind, value.length]}
     raise TypeError(f"cannot cache a value of type {type(value).__name__}")
 
 
@@ -105,6 +108,8 @@ def decode_value(data: Any) -> Any:
         return complex(decode_value(payload[0]), decode_value(payload[1]))
     if kind == "bytes":
         return bytes.fromhex(payload)
+    if kind == "digest":
+        return ValueDigest(str(payload[0]), str(payload[1]), int(payload[2]))
     raise ValueError(f"unknown tag {kind!r}")
 
 
@@ -112,16 +117,24 @@ RESOURCE_LIMIT_MARKS = ("too large to transfer", "MemoryError")
 """Sandbox messages meaning the input is beyond our resource limits: the output is
 bigger than the sandbox sends back, or computing it needs more memory than allowed."""
 
-# Runs trusted reference solutions, each in its own namespace, loaded on first use,
-# and returns (output, seconds spent in the call) so the parent can size time limits.
+# Runs trusted reference solutions, each in its own namespace, loaded on first use.
+# It records how long each call took; calling it with TIMINGS and a task number
+# returns (and forgets) that task's times, so the parent can size time limits.
+# For "not None" tasks the output becomes ``output is not None`` inside the sandbox,
+# as EvalPlus's trusted_exec does (their outputs, e.g. re.Match, are not plain data).
+_TIMINGS = "timings"
 _DISPATCHER = """\
 import time as _lsc_time
 
 _LSC_SOURCES = {sources!r}
+_LSC_NOT_NONE = {not_none!r}
 _LSC_LOADED = {{}}
+_LSC_TIMES = {{}}
 
 
 def {entry}(number, *args):
+    if number == {timings!r}:
+        return _LSC_TIMES.pop(args[0], [])
     function = _LSC_LOADED.get(number)
     if function is None:
         source, entry_point = _LSC_SOURCES[number]
@@ -130,7 +143,10 @@ def {entry}(number, *args):
         function = _LSC_LOADED[number] = namespace[entry_point]
     started = _lsc_time.perf_counter()
     value = function(*args)
-    return (value, _lsc_time.perf_counter() - started)
+    _LSC_TIMES.setdefault(number, []).append(_lsc_time.perf_counter() - started)
+    if number in _LSC_NOT_NONE:
+        value = value is not None
+    return value
 """
 
 
@@ -167,7 +183,10 @@ class ExpectedOutputs:
 def reference_dispatcher(jobs: Sequence[ReferenceJob]) -> str:
     """Module source that calls any of ``jobs``' references by task number."""
     sources = {job.number: (job.code, job.entry_point) for job in jobs}
-    return _DISPATCHER.format(sources=sources, entry=DISPATCH_ENTRY)
+    not_none = {job.number for job in jobs if job.output_not_none}
+    return _DISPATCHER.format(
+        sources=sources, not_none=not_none, entry=DISPATCH_ENTRY, timings=_TIMINGS
+    )
 
 
 def count_nodes(value: Any) -> int:
@@ -252,12 +271,21 @@ class _ReferenceFailed(Exception):
         self.outcome = outcome
 
 
-def _collect(job: ReferenceJob, outcomes: Sequence[CallOutcome]) -> ExpectedOutputs:
+def _timings(outcome: CallOutcome) -> list[float]:
+    """The per-call seconds a dispatcher TIMINGS call returned (empty if it failed)."""
+    if outcome.status != "ok" or not isinstance(outcome.value, list):
+        return []
+    return [float(t) for t in outcome.value if isinstance(t, int | float)]
+
+
+def _collect(
+    job: ReferenceJob, outcomes: Sequence[CallOutcome], timings: Sequence[float]
+) -> ExpectedOutputs:
     """Turn one job's dispatcher outcomes into expected outputs, or raise."""
     values: list[Any] = []
     kept: list[int] = []
     dropped: list[tuple[int, str]] = []
-    total = worst = 0.0
+    nodes = [0]
     for index, outcome in enumerate(outcomes):
         if outcome.status == "error" and any(
             mark in outcome.message for mark in RESOURCE_LIMIT_MARKS
@@ -266,24 +294,26 @@ def _collect(job: ReferenceJob, outcomes: Sequence[CallOutcome]) -> ExpectedOutp
             continue
         if outcome.status != "ok":
             raise _ReferenceFailed(index, outcome)
-        value, seconds = outcome.value
-        cost = float(seconds) + TRANSFER_S_PER_NODE * count_nodes(value)
-        total += cost
-        worst = max(worst, cost)
-        values.append((value is not None) if job.output_not_none else value)
+        nodes.append(count_nodes(outcome.value))
+        values.append(outcome.value)
         kept.append(index)
     return ExpectedOutputs(
         values=tuple(values),
         kept=tuple(kept),
         dropped=tuple(dropped),
-        seconds=total,
-        max_call_seconds=worst,
+        seconds=sum(timings) + TRANSFER_S_PER_NODE * sum(nodes),
+        max_call_seconds=max(timings, default=0.0) + TRANSFER_S_PER_NODE * max(nodes),
     )
 
 
-def _run(jobs: Sequence[ReferenceJob], sandbox: BatchCaller) -> list[CallOutcome]:
-    """Run every input of ``jobs`` through one dispatcher batch."""
-    inputs = [(job.number, *args) for job in jobs for args in job.inputs]
+def _run(
+    jobs: Sequence[ReferenceJob], sandbox: BatchCaller
+) -> list[tuple[list[CallOutcome], list[float]]]:
+    """Run every input of ``jobs`` through one dispatcher batch, split by job."""
+    inputs: list[tuple[Any, ...]] = []
+    for job in jobs:
+        inputs.extend((job.number, *args) for args in job.inputs)
+        inputs.append((_TIMINGS, job.number))
     outcomes = sandbox.call_batch(
         reference_dispatcher(jobs),
         DISPATCH_ENTRY,
@@ -296,13 +326,20 @@ def _run(jobs: Sequence[ReferenceJob], sandbox: BatchCaller) -> list[CallOutcome
             f"the sandbox returned {len(outcomes)} outputs for {len(inputs)} "
             "reference inputs; report this bug"
         )
-    return outcomes
+    split: list[tuple[list[CallOutcome], list[float]]] = []
+    offset = 0
+    for job in jobs:
+        end = offset + len(job.inputs)
+        split.append((list(outcomes[offset:end]), _timings(outcomes[end])))
+        offset = end + 1
+    return split
 
 
 def compute_expected(job: ReferenceJob, sandbox: BatchCaller) -> ExpectedOutputs:
     """Run one task's reference solution on all its inputs in the sandbox."""
     try:
-        return _collect(job, _run([job], sandbox))
+        [(outcomes, timings)] = _run([job], sandbox)
+        return _collect(job, outcomes, timings)
     except _ReferenceFailed as failure:
         raise TaskError(
             f"the MBPP+ reference solution for task {job.number} gave "
@@ -329,29 +366,36 @@ def _chunks(
         yield chunk
 
 
+def iter_expected_many(
+    jobs: Sequence[ReferenceJob],
+    sandbox: BatchCaller,
+    *,
+    max_inputs_per_process: int = MAX_INPUTS_PER_PROCESS,
+) -> Iterator[tuple[int, ExpectedOutputs]]:
+    """Expected outputs for many tasks, running several references per process.
+
+    Yields ``(task number, outputs)`` as each group finishes. A task whose reference
+    fails inside a shared process is rerun on its own, so one misbehaving reference
+    cannot spoil another's outputs.
+    """
+    for chunk in _chunks(jobs, max_inputs_per_process):
+        for job, (outcomes, timings) in zip(chunk, _run(chunk, sandbox), strict=True):
+            try:
+                yield job.number, _collect(job, outcomes, timings)
+            except _ReferenceFailed:
+                yield job.number, compute_expected(job, sandbox)
+
+
 def compute_expected_many(
     jobs: Sequence[ReferenceJob],
     sandbox: BatchCaller,
     *,
     max_inputs_per_process: int = MAX_INPUTS_PER_PROCESS,
 ) -> dict[int, ExpectedOutputs]:
-    """Expected outputs for many tasks, running several references per process.
-
-    A task whose reference fails inside a shared process is rerun on its own, so
-    one misbehaving reference cannot spoil another's outputs.
-    """
-    results: dict[int, ExpectedOutputs] = {}
-    for chunk in _chunks(jobs, max_inputs_per_process):
-        outcomes = _run(chunk, sandbox)
-        offset = 0
-        for job in chunk:
-            mine = outcomes[offset : offset + len(job.inputs)]
-            offset += len(job.inputs)
-            try:
-                results[job.number] = _collect(job, mine)
-            except _ReferenceFailed:
-                results[job.number] = compute_expected(job, sandbox)
-    return results
+    """``iter_expected_many`` collected into a dict by task number."""
+    return dict(
+        iter_expected_many(jobs, sandbox, max_inputs_per_process=max_inputs_per_process)
+    )
 
 
 def load_or_compute_expected(

@@ -28,7 +28,7 @@ from lsc_tui.tasks.datasets import (
 from lsc_tui.tasks.expected import (
     BatchCaller,
     ReferenceJob,
-    compute_expected_many,
+    iter_expected_many,
     load_or_compute_expected,
     read_cached_expected,
     write_cached_expected,
@@ -291,11 +291,13 @@ def precompute_expected(
     *,
     data_dir: Path | None = None,
     sandbox: BatchCaller | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Compute and cache expected outputs of MBPP+ tasks not cached yet, in bulk.
 
     Several tasks' references share a sandbox process, which is much faster than
-    one process per task. Returns how many tasks were computed.
+    one process per task. ``progress(done, total)`` follows along. Returns how many
+    tasks were computed.
     """
     records = load_mbpp_plus_records(data_dir)
     wanted = sorted(records) if numbers is None else sorted(set(numbers))
@@ -321,8 +323,10 @@ def precompute_expected(
         from lsc_tui.sandbox import Sandbox
 
         sandbox = Sandbox()
-    for number, outputs in compute_expected_many(jobs, sandbox).items():
+    for done, (number, outputs) in enumerate(iter_expected_many(jobs, sandbox), 1):
         write_cached_expected(root, dataset_sha256, number, outputs)
+        if progress is not None:
+            progress(done, len(jobs))
     return len(jobs)
 
 

@@ -32,6 +32,17 @@ MIN_PER_CALL_TIMEOUT_S = 1.0
 REFERENCE_TIME_FACTOR = 4.0
 """EvalPlus's ground-truth time factor (DEFAULT_GT_TIME_LIMIT_FACTOR)."""
 MIN_TOTAL_TIMEOUT_S = 10.0
+NOT_NONE_ENTRY = "lsc_not_none_call"
+
+# Appended to a candidate for EvalPlus's "not None" tasks: their outputs (re.Match...)
+# cannot leave the sandbox, and only ``bool`` or ``is not None`` matters anyway.
+_NOT_NONE_WRAPPER = """
+
+
+def {wrapper}(*args):
+    output = {entry}(*args)
+    return output if isinstance(output, bool) else output is not None
+"""
 
 
 class ScoringSandbox(Protocol):
@@ -282,9 +293,15 @@ def score_hidden_report(
     plus = hidden.plus
     if plus is not None and plus.inputs:
         per_call, total = time_limits(plus)
+        call_code, call_entry = code, plus.entry_point
+        if plus.comparison == "not_none" and plus.entry_point.isidentifier():
+            call_code = code + _NOT_NONE_WRAPPER.format(
+                wrapper=NOT_NONE_ENTRY, entry=plus.entry_point
+            )
+            call_entry = NOT_NONE_ENTRY
         outcomes = sandbox.call_batch(
-            code,
-            plus.entry_point,
+            call_code,
+            call_entry,
             plus.inputs,
             setup=task.setup_code,
             per_call_timeout_s=per_call,

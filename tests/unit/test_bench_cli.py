@@ -201,3 +201,19 @@ def test_progress_bar_estimates_time_left_per_pipeline() -> None:
     assert "ETA 12s" in progress.bar()
     assert format_duration(3725) == "1h02m"
     assert format_duration(65) == "1m05s"
+
+
+def test_report_refreshes_a_summary_and_keeps_its_meta(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    row = {"task_id": 1, "pipeline": "one-shot", "status": "passed",
+           "pass_at_1": True, "visible_passed": True, "hidden_passed": True,
+           "seconds": 1.0, "tokens": 5}  # fmt: skip
+    path.write_text(json.dumps(row) + "\n")
+    target = tmp_path / "s.json"
+    target.write_text(json.dumps({"pipelines": {}, "meta": {"command": "lsc bench"}}))
+    result = bench("report", str(path), "--summary", str(target))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(target.read_text())
+    assert data["meta"]["command"] == "lsc bench"
+    assert data["meta"]["sources"] == [str(path)]
+    assert data["pipelines"]["one-shot"]["hidden"]["passed"] == 1

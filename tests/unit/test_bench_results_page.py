@@ -74,3 +74,21 @@ def test_page_has_headline_tables_models_and_command(tmp_path: Path) -> None:
     assert "stands in for both critics" in page
     assert "peak RSS 3.00 GiB against 2.00 GiB" in page
     assert "| 1 | VH | VH | not run |" in page
+
+
+def test_files_with_one_prefix_form_one_section(tmp_path: Path) -> None:
+    one_shot = [record(t, "one-shot", t <= 2, 2.0) for t in range(1, 5)]
+    select = [record(t, "select", t <= 4, 4.0) for t in range(1, 5)]
+    (tmp_path / "plus100.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in one_shot)
+    )
+    (tmp_path / "plus100-select.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in select)
+    )
+    script = load_script()
+    assert list(script.group_files(tmp_path)) == ["plus100"]
+    page = script.build(tmp_path)
+    assert page.count("## MBPP+") == 1
+    # Paired on the same four tasks: select wins tasks 3 and 4.
+    assert "**select**: hidden pass 100.0% (4/4" in page
+    assert "+50.0 points" in page

@@ -7,9 +7,11 @@ import math
 import pytest
 
 from lsc_tui.bench.stats import (
+    Z_95,
     mcnemar_exact_p,
     paired_gain,
     proportion,
+    tango_interval,
     wilson_interval,
 )
 
@@ -74,20 +76,30 @@ def test_paired_gain_agrees_with_wald_for_large_samples() -> None:
     assert gain.high == pytest.approx(0.02 + 1.96 * se, abs=0.003)
 
 
-def test_identical_outcomes_give_zero_gain_with_a_tight_interval() -> None:
-    outcomes = [True] * 15 + [False] * 10
+def test_no_discordant_tasks_still_leave_honest_uncertainty() -> None:
+    # With every task agreeing, Tango's bounds are +-z^2 / (n + z^2).
+    outcomes = [True] * 8 + [False] * 5
     gain = paired_gain(outcomes, outcomes)
     assert gain.diff == 0.0
     assert gain.p_value == 1.0
-    # Perfect correlation: the paired interval is much tighter than an unpaired one.
-    assert gain.high - gain.low < 0.2
+    bound = Z_95**2 / (13 + Z_95**2)
+    assert gain.low == pytest.approx(-bound, abs=1e-6)
+    assert gain.high == pytest.approx(bound, abs=1e-6)
 
 
-def test_paired_gain_of_all_wins_excludes_zero() -> None:
+def test_paired_gain_of_all_wins_matches_the_closed_form() -> None:
+    # All n discordant in the candidate's favour: low = (n - z^2) / (n + z^2).
     gain = paired_gain([True] * 20, [False] * 20)
     assert gain.diff == 1.0
     assert gain.high == 1.0
-    assert gain.low > 0.5
+    assert gain.low == pytest.approx((20 - Z_95**2) / (20 + Z_95**2), abs=1e-6)
+    mirrored = paired_gain([False] * 20, [True] * 20)
+    assert mirrored.low == -1.0
+    assert mirrored.high == pytest.approx(-gain.low, abs=1e-6)
+
+
+def test_tango_interval_of_no_tasks_is_everything() -> None:
+    assert tango_interval(0, 0, 0) == (-1.0, 1.0)
 
 
 def test_paired_gain_needs_equal_lengths() -> None:

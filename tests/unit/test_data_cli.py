@@ -91,3 +91,19 @@ def test_pull_without_pyarrow_points_to_import() -> None:
     result = run("pull", "--mbpp-plus-url", "http://127.0.0.1:9/never-contacted")
     assert result.exit_code == 2
     assert "install pyarrow or use `lsc data import DIR`" in result.stderr
+
+
+def test_prepare_computes_expected_outputs_once(mbpp_cache: Path) -> None:
+    first = run("prepare", "2", "737")
+    assert first.exit_code == 0, first.output
+    assert "computed 2 task(s)" in first.stdout
+    assert len(list((mbpp_cache / "expected").rglob("*.json"))) == 2
+    again = run("prepare", "2", "737")
+    assert again.exit_code == 0
+    assert "computed 0 task(s)" in again.stdout
+
+
+def test_prepare_rejects_tasks_outside_mbpp_plus(mbpp_cache: Path) -> None:
+    result = run("prepare", "1")
+    assert result.exit_code == 2
+    assert "not MBPP+ v0.2.0 tasks: 1" in result.stderr

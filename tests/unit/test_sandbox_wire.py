@@ -117,3 +117,27 @@ def test_malformed_data_is_rejected(forged: Any) -> None:
     """Decoding forged or malformed data raises WireError, never anything else."""
     with pytest.raises(wire.WireError):
         wire.decode(forged)
+
+
+def test_digest_compares_exactly() -> None:
+    """Huge values travel as digests that equal only identical data."""
+    big = [(i, str(i)) for i in range(1000)]
+    digest = wire.decode(wire.encode_digest(big))
+    assert isinstance(digest, wire.ValueDigest)
+    assert digest == wire.decode(wire.encode_digest(list(big)))
+    assert digest == big
+    assert digest != big[:-1]
+    assert digest != [*big[:-1], (999, "998")]
+    assert "list of 1000 items" in repr(digest)
+
+
+def test_digest_refuses_objects() -> None:
+    """Only plain containers can be digested."""
+
+    class Thing:
+        pass
+
+    with pytest.raises(wire.WireError):
+        wire.encode_digest([Thing()])
+    with pytest.raises(wire.WireError):
+        wire.encode_digest(Thing())

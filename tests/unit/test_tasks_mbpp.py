@@ -346,3 +346,56 @@ def test_every_plus_record_parses(mbpp_cache: Path) -> None:
         assert record.entry_point in record.prompt_assert
         assert record.description
         assert all(a.startswith("assert") for a in record.asserts)
+
+
+def test_bulk_precompute_matches_per_task_and_shares_processes(
+    mbpp_cache: Path, tmp_path: Path
+) -> None:
+    from lsc_tui.tasks.datasets import import_datasets
+    from lsc_tui.tasks.mbpp import precompute_expected
+
+    numbers = [2, 3, 4, 82, 166, 558]
+    bulk = InProcessReference()
+    seen: list[tuple[int, int]] = []
+    computed = precompute_expected(
+        numbers, sandbox=bulk, progress=lambda done, total: seen.append((done, total))
+    )
+    assert computed == len(numbers)
+    assert len(bulk.calls) == 1
+    assert seen[-1] == (len(numbers), len(numbers))
+    assert precompute_expected(numbers, sandbox=bulk) == 0
+
+    single_dir = tmp_path / "single"
+    import_datasets(MBPP_DIR, data_dir=single_dir)
+    single = InProcessReference()
+    for number in numbers:
+        from_bulk = load_mbpp_task(number, sandbox=bulk)
+        alone = load_mbpp_task(number, data_dir=single_dir, sandbox=single)
+        assert from_bulk.hidden is not None
+        assert alone.hidden is not None
+        assert from_bulk.hidden.plus is not None
+        assert alone.hidden.plus is not None
+        assert from_bulk.hidden.plus.expected == alone.hidden.plus.expected
+    assert len(bulk.calls) == 1  # every task came from the bulk cache
+    assert len(single.calls) == len(numbers)
+
+
+def test_precompute_rejects_non_plus_tasks(mbpp_cache: Path) -> None:
+    from lsc_tui.tasks.mbpp import precompute_expected
+
+    with pytest.raises(TaskError, match=r"not MBPP\+ v0\.2\.0 tasks: 1, 5"):
+        precompute_expected([1, 2, 5], sandbox=InProcessReference())
+
+
+def test_digests_of_huge_values_round_trip() -> None:
+    from lsc_tui.sandbox.wire import ValueDigest, digest_of
+
+    big = list(range(10))
+    sha = digest_of(big)
+    assert sha is not None
+    digest = ValueDigest(sha, "list", 10)
+    restored = decode_value(json.loads(json.dumps(encode_value(digest))))
+    assert isinstance(restored, ValueDigest)
+    assert restored == digest
+    assert restored == big
+    assert restored != [*big, 10]
