@@ -3,9 +3,10 @@
 Usage: ``python benchmarks/bench_scoring.py [--data DIR] [--jobs N]``
 
 It seeds a throw-away dataset cache from DIR (default ``../shared/data/mbpp``), then
-measures two phases with the real sandbox: computing the expected outputs (the cold
-cache, once per machine) and scoring every canonical solution against them (what
-each ``lsc mbpp N`` / bench task pays). Every canonical solution must pass.
+measures two phases with the real sandbox: computing the expected outputs in bulk
+(the cold cache, once per machine: ``lsc data prepare``) and scoring every canonical
+solution against them (what each ``lsc mbpp N`` / bench task pays, one sandbox
+process per task). Every canonical solution must pass.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ sys.path.insert(0, str(REPO))
 
 from lsc_tui.sandbox import Sandbox  # noqa: E402
 from lsc_tui.tasks.datasets import import_datasets  # noqa: E402
-from lsc_tui.tasks.mbpp import load_mbpp_task, mbpp_plus_ids  # noqa: E402
+from lsc_tui.tasks.mbpp import (  # noqa: E402
+    load_mbpp_task,
+    mbpp_plus_ids,
+    precompute_expected,
+)
 from lsc_tui.tasks.model import Task  # noqa: E402
 from lsc_tui.tasks.scoring import HiddenReport, score_hidden_report  # noqa: E402
 
@@ -58,8 +63,10 @@ def main() -> int:
             return report
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(args.jobs) as pool:
-            tasks = list(pool.map(load, numbers))
+        precompute_expected(
+            numbers, data_dir=data_dir, sandbox=sandbox, workers=args.jobs
+        )
+        tasks = [load(number) for number in numbers]
         expected_s = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -70,7 +77,7 @@ def main() -> int:
     inputs = sum(r.base_total + r.plus_total for r in reports)
     failed = [t.task_id for t, r in zip(tasks, reports, strict=True) if not r.plus_ok]
     print(
-        f"expected outputs (cold cache): {expected_s:.1f} s "
+        f"expected outputs (cold cache, bulk): {expected_s:.1f} s "
         f"({len(tasks) / expected_s:.2f} tasks/s)"
     )
     print(

@@ -31,7 +31,7 @@ DEFAULT_MODEL = (
 )
 TASK = (
     "Write a Python function merge_sorted(a, b) that merges two sorted lists into one "
-    "sorted list without calling sort() or sorted(). Add a docstring and comments."
+    "sorted list without calling sort() or sorted()."
 )
 TESTS = ("assert merge_sorted([1, 3], [2]) == [1, 2, 3]",)
 

@@ -2,5 +2,6 @@
 
 ``selection`` picks tasks, ``runner`` runs them through the shared Session and
 writes JSONL, ``stats`` holds the Wilson and paired-gain intervals, ``report``
-turns records into tables, and ``suspicious`` flags hard-coded test literals.
+turns records into tables, ``suspicious`` flags hard-coded test literals and
+``machine`` describes the hardware a bench ran on.
 """

@@ -11,6 +11,8 @@ import click
 from lsc_tui.cli.errors import friendly_errors
 from lsc_tui.cli.exit_codes import ExitCode
 
+PLUS_TASKS = 378
+
 
 @click.group()
 def data() -> None:
@@ -77,16 +79,28 @@ def status(as_json: bool) -> None:
     Exits 1 when a required file is missing or does not match.
     """
     with friendly_errors():
-        from lsc_tui.tasks.datasets import dataset_status, datasets_dir
+        from lsc_tui.tasks.datasets import (
+            MBPP_PLUS_FILE,
+            dataset_status,
+            datasets_dir,
+        )
+        from lsc_tui.tasks.expected import expected_cache_path
 
         root = datasets_dir()
         statuses = dataset_status()
         ready = all(s.ok for s in statuses if s.required)
+        plus = next(s for s in statuses if s.name == MBPP_PLUS_FILE)
+        cached = (
+            len(list(expected_cache_path(root, plus.sha256, 0).parent.glob("*.json")))
+            if plus.ok
+            else 0
+        )
         if as_json:
             payload = {
                 "dir": str(root),
                 "ready": ready,
                 "files": [s.to_json() for s in statuses],
+                "expected_outputs_cached": cached,
             }
             click.echo(json.dumps(payload, indent=2))
         else:
@@ -97,6 +111,11 @@ def status(as_json: bool) -> None:
                 else:
                     state = "sha256 ok" if s.ok else "sha256 MISMATCH"
                 click.echo(f"  {s.name:<24} {state:<20} {s.about}")
+            if plus.ok:
+                click.echo(
+                    f"  MBPP+ expected outputs cached for {cached} of {PLUS_TASKS} "
+                    "tasks (`lsc data prepare` computes the rest)"
+                )
             if not ready:
                 click.echo(
                     "run `lsc data import DIR` or `lsc data pull` to fix this", err=True
@@ -107,7 +126,14 @@ def status(as_json: bool) -> None:
 
 @data.command()
 @click.argument("numbers", type=int, nargs=-1)
-def prepare(numbers: tuple[int, ...]) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Sandbox processes to run at once.",
+)
+def prepare(numbers: tuple[int, ...], jobs: int) -> None:
     """Compute the MBPP+ expected outputs now (all tasks, or NUMBERS) and cache them.
 
     `lsc mbpp N` and `lsc bench` compute a task's outputs on first use; doing it in
@@ -124,7 +150,7 @@ def prepare(numbers: tuple[int, ...]) -> None:
             click.echo(f"\rexpected outputs: {done}/{total}", nl=False, err=True)
 
         computed = precompute_expected(
-            numbers or None, sandbox=sandbox, progress=progress
+            numbers or None, sandbox=sandbox, progress=progress, workers=jobs
         )
         if computed:
             click.echo("", err=True)

@@ -111,8 +111,10 @@ def _call_op(call: ast.Call, entry_point: str) -> tuple[dict[str, Any], bool]:
             ok for ok, _ in literal_kwargs.values()
         ):
             try:
-                args = wire.encode([v for _, v in literal_args])
-                kwargs = wire.encode({k: v for k, (_, v) in literal_kwargs.items()})
+                args = wire.encode([v for _, v in literal_args], strict=True)
+                kwargs = wire.encode(
+                    {k: v for k, (_, v) in literal_kwargs.items()}, strict=True
+                )
             except wire.WireError:
                 pass
             else:

@@ -383,7 +383,11 @@ class Sandbox:
             ] * len(inputs)
         try:
             ops = [
-                {"t": "apply", "fn": entry_point, "args": wire.encode(list(args))}
+                {
+                    "t": "apply",
+                    "fn": entry_point,
+                    "args": wire.encode(list(args), strict=True),
+                }
                 for args in inputs
             ]
         except wire.WireError as exc:
@@ -428,6 +432,8 @@ class Sandbox:
                 outcomes[index] = _call_outcome(record)
                 index += 1
             if index >= len(ops):
+                break
+            if not imported and out.timed_out and time.monotonic() >= deadline:
                 break
             if not imported:
                 status: CallStatus = "timeout" if out.timed_out else "crashed"

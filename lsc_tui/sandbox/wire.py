@@ -6,8 +6,10 @@ frozenset), so a candidate cannot smuggle an always-equal object or an ``int``
 subclass into the trusted parent. Subclasses of built-ins are read through the
 base type's own methods, so overridden methods never run. Iterators, generators
 and views become :class:`OpaqueIterator`, which iterates like the original but is
-only equal to itself, as in Python. Containers larger than ``MAX_NODES`` travel
-as a :class:`ValueDigest` (sha256 of their marshal form), still compared exactly.
+only equal to itself, as in Python; any other object becomes an
+:class:`OpaqueObject` (type name and truthiness only, equal to nothing else).
+Containers larger than ``MAX_NODES`` travel as a :class:`ValueDigest` (sha256 of
+their marshal form), still compared exactly.
 This module is stdlib-only because the sandbox runner imports it too.
 """
 
@@ -40,6 +42,26 @@ class OpaqueIterator:
 
     def __repr__(self) -> str:
         return f"<iterator over {len(self.items)} items>"
+
+
+class OpaqueObject:
+    """A returned object that is not plain data: only its type name and truthiness.
+
+    It is never equal to anything but itself, so an always-equal object cannot
+    pass, while ``is not None`` and ``assert f(x)`` behave as in Python.
+    """
+
+    __slots__ = ("kind", "truthy")
+
+    def __init__(self, kind: str, truthy: bool) -> None:
+        self.kind = kind
+        self.truthy = truthy
+
+    def __bool__(self) -> bool:
+        return self.truthy
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} object>"
 
 
 class ValueDigest:
@@ -96,10 +118,11 @@ def encode_digest(value: Any) -> Any:
 class _Budget:
     """Counts nodes so a wide or self-sharing value cannot blow up the encoding."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "strict")
 
-    def __init__(self, nodes: int) -> None:
+    def __init__(self, nodes: int, strict: bool = False) -> None:
         self.left = nodes
+        self.strict = strict
 
     def take(self) -> None:
         self.left -= 1
@@ -135,11 +158,15 @@ def _is_iterator(value: Any) -> bool:
     )
 
 
-def encode(value: Any, *, max_nodes: int = MAX_NODES) -> Any:
-    """Turn ``value`` into tagged JSON-ready data, or raise WireError."""
+def encode(value: Any, *, max_nodes: int = MAX_NODES, strict: bool = False) -> Any:
+    """Turn ``value`` into tagged JSON-ready data, or raise WireError.
+
+    With ``strict`` (inputs from the parent) objects that are not plain data are
+    refused instead of becoming opaque.
+    """
     if type(value) in {list, tuple, dict, set, frozenset} and len(value) > max_nodes:
         raise WireError("value is too large to transfer")
-    return _encode(value, 0, _Budget(max_nodes))
+    return _encode(value, 0, _Budget(max_nodes, strict))
 
 
 def _encode(value: Any, depth: int, budget: _Budget) -> Any:
@@ -183,7 +210,9 @@ def _encode(value: Any, depth: int, budget: _Budget) -> Any:
         for item in value:
             items.append(_encode(item, depth + 1, budget))
         return ["it", items]
-    raise WireError(f"returned a {type(value).__name__}, which is not plain data")
+    if budget.strict:
+        raise WireError(f"a {type(value).__name__} is not plain data")
+    return ["o", str(type(value).__name__)[:60], bool(value)]
 
 
 def decode(data: Any) -> Any:
@@ -214,6 +243,10 @@ def _decode(data: Any, depth: int) -> Any:
         return _text(data[1])
     if tag == "b":
         return bytes.fromhex(_text(data[1]))
+    if tag == "o":
+        if type(data[2]) is not bool:
+            raise WireError("malformed value")
+        return OpaqueObject(_text(data[1])[:60], data[2])
     if tag == "h":
         if type(data[3]) is not int or len(_text(data[1])) != 64:
             raise WireError("malformed value")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -268,13 +269,11 @@ def read_parquet_rows(path: Path) -> list[dict[str, Any]]:
 
 def _default_parquet_reader() -> ParquetReader:
     """pyarrow's reader, or ConfigError at once when pyarrow is missing."""
-    try:
-        import pyarrow.parquet  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("pyarrow") is None:
         raise ConfigError(
             "reading MBPP parquet needs pyarrow: install pyarrow or use "
             "`lsc data import DIR`"
-        ) from None
+        )
     return read_parquet_rows
 
 

@@ -3,8 +3,9 @@
 EvalPlus stores no expected outputs; it runs the reference solution on every input.
 We do the same through ``Sandbox.call_batch`` (trusted code, but still contained and
 time-limited) and cache the results as JSON with tagged types (tuple, set, complex,
-non-finite floats, the sandbox's digests of huge values...) next to the dataset, keyed by the dataset file's sha256, so a
-task's outputs are computed once per machine.
+non-finite floats, the sandbox's digests of huge values...) next to the dataset,
+keyed by the dataset file's sha256, so a task's outputs are computed once per
+machine.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,7 +32,7 @@ _TAG = "$t"
 # The reference must finish well inside these; they only stop a runaway.
 REFERENCE_PER_CALL_TIMEOUT_S = 20.0
 REFERENCE_TOTAL_TIMEOUT_S = 300.0
-MAX_INPUTS_PER_PROCESS = 5000
+MAX_INPUTS_PER_PROCESS = 2000
 """Bulk runs put many tasks' references in one process, up to this many inputs."""
 TRANSFER_S_PER_NODE = 6e-6
 """Estimated cost of moving one value node out of the sandbox and decoding it."""
@@ -366,24 +368,40 @@ def _chunks(
         yield chunk
 
 
+def _run_chunk(
+    chunk: Sequence[ReferenceJob], sandbox: BatchCaller
+) -> list[tuple[int, ExpectedOutputs]]:
+    """One shared process for ``chunk``; a job that fails there reruns alone."""
+    results: list[tuple[int, ExpectedOutputs]] = []
+    for job, (outcomes, timings) in zip(chunk, _run(chunk, sandbox), strict=True):
+        try:
+            results.append((job.number, _collect(job, outcomes, timings)))
+        except _ReferenceFailed:
+            results.append((job.number, compute_expected(job, sandbox)))
+    return results
+
+
 def iter_expected_many(
     jobs: Sequence[ReferenceJob],
     sandbox: BatchCaller,
     *,
     max_inputs_per_process: int = MAX_INPUTS_PER_PROCESS,
+    workers: int = 1,
 ) -> Iterator[tuple[int, ExpectedOutputs]]:
     """Expected outputs for many tasks, running several references per process.
 
-    Yields ``(task number, outputs)`` as each group finishes. A task whose reference
-    fails inside a shared process is rerun on its own, so one misbehaving reference
-    cannot spoil another's outputs.
+    Yields ``(task number, outputs)`` group by group, ``workers`` sandbox processes
+    at a time. A task whose reference fails inside a shared process is rerun on its
+    own, so one misbehaving reference cannot spoil another's outputs.
     """
-    for chunk in _chunks(jobs, max_inputs_per_process):
-        for job, (outcomes, timings) in zip(chunk, _run(chunk, sandbox), strict=True):
-            try:
-                yield job.number, _collect(job, outcomes, timings)
-            except _ReferenceFailed:
-                yield job.number, compute_expected(job, sandbox)
+    chunks = list(_chunks(jobs, max_inputs_per_process))
+    if workers <= 1:
+        for chunk in chunks:
+            yield from _run_chunk(chunk, sandbox)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for results in pool.map(lambda chunk: _run_chunk(chunk, sandbox), chunks):
+            yield from results
 
 
 def compute_expected_many(
@@ -391,10 +409,16 @@ def compute_expected_many(
     sandbox: BatchCaller,
     *,
     max_inputs_per_process: int = MAX_INPUTS_PER_PROCESS,
+    workers: int = 1,
 ) -> dict[int, ExpectedOutputs]:
     """``iter_expected_many`` collected into a dict by task number."""
     return dict(
-        iter_expected_many(jobs, sandbox, max_inputs_per_process=max_inputs_per_process)
+        iter_expected_many(
+            jobs,
+            sandbox,
+            max_inputs_per_process=max_inputs_per_process,
+            workers=workers,
+        )
     )
 
 

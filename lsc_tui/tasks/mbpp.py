@@ -3,9 +3,10 @@
 Tasks in MBPP+ take their description, asserts and entry point from the MBPP+ record,
 because EvalPlus fixed signatures there (e.g. task 166 takes one argument, not two)
 and its hidden inputs call that signature. Other tasks use the full MBPP record.
-Visible tests are the first assert (MBPP+ style) or all of them (the seed); hidden
-tests are the remaining asserts plus the MBPP+ base and plus inputs, compared with
-the canonical solution's outputs the EvalPlus way (see ``lsc_tui.tasks.scoring``).
+Visible tests are the first assert (MBPP+ style) or all of them (the seed). Hidden
+tests of an MBPP+ task are its base inputs (the inputs of its asserts) and plus
+inputs, compared with the canonical solution's outputs the EvalPlus way (see
+``lsc_tui.tasks.scoring``); other tasks keep their remaining asserts as hidden tests.
 """
 
 from __future__ import annotations
@@ -292,12 +293,13 @@ def precompute_expected(
     data_dir: Path | None = None,
     sandbox: BatchCaller | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> int:
     """Compute and cache expected outputs of MBPP+ tasks not cached yet, in bulk.
 
     Several tasks' references share a sandbox process, which is much faster than
-    one process per task. ``progress(done, total)`` follows along. Returns how many
-    tasks were computed.
+    one process per task; ``workers`` such processes run at once. ``progress(done,
+    total)`` follows along. Returns how many tasks were computed.
     """
     records = load_mbpp_plus_records(data_dir)
     wanted = sorted(records) if numbers is None else sorted(set(numbers))
@@ -323,7 +325,8 @@ def precompute_expected(
         from lsc_tui.sandbox import Sandbox
 
         sandbox = Sandbox()
-    for done, (number, outputs) in enumerate(iter_expected_many(jobs, sandbox), 1):
+    results = iter_expected_many(jobs, sandbox, workers=workers)
+    for done, (number, outputs) in enumerate(results, 1):
         write_cached_expected(root, dataset_sha256, number, outputs)
         if progress is not None:
             progress(done, len(jobs))

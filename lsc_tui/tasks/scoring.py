@@ -72,7 +72,8 @@ class ScoringSandbox(Protocol):
 def _surface_area_oracle(base_edge: Any, height: Any) -> int:
     """Mbpp/581's EvalPlus oracle: ``height`` is the perpendicular height."""
     slant_height = math.sqrt((base_edge / 2) ** 2 + height**2)
-    return round(base_edge**2 + 4 * (base_edge * slant_height) / 2)
+    area: float = base_edge**2 + 4 * (base_edge * slant_height) / 2
+    return round(area)
 
 
 def _digit_distance_oracle(num1: Any, num2: Any) -> int:

@@ -101,6 +101,9 @@ def test_prepare_computes_expected_outputs_once(mbpp_cache: Path) -> None:
     again = run("prepare", "2", "737")
     assert again.exit_code == 0
     assert "computed 0 task(s)" in again.stdout
+    status = run("status")
+    assert "MBPP+ expected outputs cached for 2 of 378 tasks" in status.stdout
+    assert json.loads(run("status", "--json").stdout)["expected_outputs_cached"] == 2
 
 
 def test_prepare_rejects_tasks_outside_mbpp_plus(mbpp_cache: Path) -> None:

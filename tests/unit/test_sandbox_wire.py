@@ -80,14 +80,23 @@ def test_iterators_are_opaque() -> None:
     assert decoded != [0, 2, 4]
 
 
-def test_arbitrary_objects_are_refused() -> None:
-    """Objects that are not plain data cannot cross."""
+def test_arbitrary_objects_are_opaque() -> None:
+    """Other objects keep only type name and truthiness and equal nothing else."""
 
-    class Anything:
-        pass
+    class Yes:
+        def __eq__(self, other: object) -> bool:
+            return True
 
-    with pytest.raises(wire.WireError, match="not plain data"):
-        wire.encode(Anything())
+        def __bool__(self) -> bool:
+            return False
+
+    decoded = wire.decode(wire.encode(Yes()))
+    assert isinstance(decoded, wire.OpaqueObject)
+    assert decoded != 5
+    assert decoded != decoded.__class__("Yes", False)
+    assert not decoded
+    assert decoded is not None
+    assert repr(decoded) == "<Yes object>"
 
 
 def test_cycles_and_size_are_bounded() -> None:
@@ -132,7 +141,7 @@ def test_digest_compares_exactly() -> None:
 
 
 def test_digest_refuses_objects() -> None:
-    """Only plain containers can be digested."""
+    """Only plain containers of plain data can be digested."""
 
     class Thing:
         pass

@@ -29,7 +29,7 @@ def test_every_mbpp_plus_canonical_solution_passes_its_hidden_tests(
     """All 378 MBPP+ v0.2.0 tasks: base and plus inputs, EvalPlus-style comparison."""
     numbers = mbpp_plus_ids()
     assert len(numbers) == 378
-    assert precompute_expected(sandbox=sandbox) == 378
+    assert precompute_expected(sandbox=sandbox, workers=2) == 378
     tasks = [load_mbpp_task(number, sandbox=sandbox) for number in numbers]
 
     def score(task: Task) -> tuple[str, HiddenReport | None]:

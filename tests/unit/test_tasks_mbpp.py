@@ -150,8 +150,10 @@ def test_mbpp_plus_task_uses_plus_signature_and_inputs(mbpp_cache: Path) -> None
         ([1, 2, 3],),
     )
     assert plus.expected[:3] == (4, 9, 1)
+    assert 0 < plus.reference_call_seconds <= plus.reference_seconds
     assert "def find_even_pair(A)" in task.reference_code
-    assert reference.calls == [("lsc_reference_call", len(plus.inputs))]
+    # every input, plus one call that fetches the reference's timings
+    assert reference.calls == [("lsc_reference_call", len(plus.inputs) + 1)]
 
 
 def test_mbpp_plus_expected_outputs_are_cached(mbpp_cache: Path) -> None:
@@ -399,3 +401,21 @@ def test_digests_of_huge_values_round_trip() -> None:
     assert restored == digest
     assert restored == big
     assert restored != [*big, 10]
+
+
+def test_parallel_bulk_precompute_gives_the_same_outputs(mbpp_cache: Path) -> None:
+    from lsc_tui.tasks.expected import compute_expected_many
+    from lsc_tui.tasks.mbpp import _reference_job
+
+    records = load_mbpp_plus_records()
+    jobs = [_reference_job(records[n]) for n in (2, 3, 4, 6, 7, 8)]
+    serial = compute_expected_many(jobs, InProcessReference(), max_inputs_per_process=1)
+    parallel_runner = InProcessReference()
+    parallel = compute_expected_many(
+        jobs, parallel_runner, max_inputs_per_process=250, workers=2
+    )
+    assert sorted(parallel) == [2, 3, 4, 6, 7, 8]
+    assert 1 < len(parallel_runner.calls) < len(jobs)
+    for number in serial:
+        assert serial[number].values == parallel[number].values
+        assert serial[number].kept == parallel[number].kept
