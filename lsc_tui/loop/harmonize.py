@@ -8,28 +8,8 @@ and every reference to it, token by token, so strings and comments stay untouche
 from __future__ import annotations
 
 import ast
-import builtins
 import io
 import tokenize
-
-
-def called_names(tests: tuple[str, ...] | list[str]) -> list[str]:
-    """Names the tests call that are not builtins, in first-seen order."""
-    names: list[str] = []
-    for test in tests:
-        try:
-            tree = ast.parse(test)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and not hasattr(builtins, node.func.id)
-                and node.func.id not in names
-            ):
-                names.append(node.func.id)
-    return names
 
 
 def _top_level_functions(tree: ast.Module) -> list[str]:
@@ -68,29 +48,23 @@ def rename_identifier(code: str, old: str, new: str) -> str:
     return tokenize.untokenize(renamed)
 
 
-def harmonize(
-    code: str, tests: tuple[str, ...] | list[str]
-) -> tuple[str, str, str] | None:
-    """Rename the single plausible function to the tested name.
+def harmonize(code: str, target: str | None) -> tuple[str, str, str] | None:
+    """Rename the single plausible function to ``target``, the name the tests call.
 
     Returns ``(new_code, old_name, new_name)``, or None when nothing needs to change
     or the choice would be a guess.
     """
-    wanted = called_names(tests)
-    if not wanted:
+    if not target:
         return None
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return None
     defined = _top_level_functions(tree)
-    target = wanted[0]
     if target in defined or not defined:
         return None
     helpers = _called_inside(tree)
-    candidates = [
-        name for name in defined if name not in helpers and name not in wanted
-    ]
+    candidates = [name for name in defined if name not in helpers]
     if len(candidates) != 1:
         return None
     old = candidates[0]

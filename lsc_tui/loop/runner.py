@@ -327,7 +327,7 @@ class _Loop:
             yield IterationStarted(self.run_id, iteration, self.at())
             raw, code = yield from self.generate(previous_reply, feedback)
             if self.pipeline.kind in ("three-stage", "select"):
-                renamed = harmonize(code, list(self.task.visible_tests))
+                renamed = harmonize(code, self.task.entry_point)
                 if renamed is not None:
                     code, old, new = renamed
                     yield NameHarmonized(self.run_id, iteration, self.at(), old, new)

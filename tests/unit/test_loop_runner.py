@@ -15,6 +15,7 @@ from lsc_tui.events import (
     GenerationFinished,
     HiddenScore,
     LoopEvent,
+    NameHarmonized,
     RunFinished,
     SyntaxChecked,
     TestsFinished,
@@ -282,3 +283,20 @@ def test_generation_events_carry_prompt_and_counts() -> None:
     events, _ = run("one-shot", [GOOD])
     gen = next(e for e in events if isinstance(e, GenerationFinished))
     assert "Write add(a, b)" in gen.prompt and gen.tokens > 0
+
+
+def test_three_stage_harmonizes_the_function_name() -> None:
+    renamed_reply = "```python\ndef plus(a, b):\n    return a + b\n```"
+    events, _ = run("three-stage", [renamed_reply])
+    harmonized = [e for e in events if isinstance(e, NameHarmonized)]
+    assert [(e.old_name, e.new_name) for e in harmonized] == [("plus", "add")]
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 1
+    assert "def add(a, b):" in final.final_code
+
+
+def test_feedback_pipeline_does_not_harmonize() -> None:
+    events, _ = run("one-shot", ["```python\ndef plus(a, b):\n    return a + b\n```"])
+    assert not any(isinstance(e, NameHarmonized) for e in events)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and not final.success

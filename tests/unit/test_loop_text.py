@@ -49,7 +49,7 @@ def test_harmonize_renames_the_single_candidate() -> None:
         "def solve(x):\n    # solve it\n    return solve_inner(x)\n\n"
         "def solve_inner(x):\n    return x\n"
     )
-    result = harmonize(code, ["assert f(1) == 1"])
+    result = harmonize(code, "f")
     assert result is not None
     new_code, old, new = result
     assert (old, new) == ("solve", "f")
@@ -58,10 +58,11 @@ def test_harmonize_renames_the_single_candidate() -> None:
 
 
 def test_harmonize_leaves_ambiguous_or_correct_code() -> None:
-    assert harmonize(FUNC, ["assert f(1) == 2"]) is None
+    assert harmonize(FUNC, "f") is None
+    assert harmonize(FUNC, None) is None
     two = "def a(x):\n    return x\n\ndef b(x):\n    return x\n"
-    assert harmonize(two, ["assert f(1) == 1"]) is None
-    assert harmonize("def a(:\n", ["assert f(1) == 1"]) is None
+    assert harmonize(two, "f") is None
+    assert harmonize("def a(:\n", "f") is None
 
 
 def test_clean_reflection_strips_chatter_and_code() -> None:
