@@ -16,6 +16,7 @@ from lsc_tui.errors import (
     LscError,
     ModelError,
     RecipeError,
+    SandboxError,
     TaskError,
 )
 
@@ -23,6 +24,7 @@ _CODES: dict[type[LscError], ExitCode] = {
     ConfigError: ExitCode.USAGE,
     RecipeError: ExitCode.USAGE,
     TaskError: ExitCode.USAGE,
+    SandboxError: ExitCode.USAGE,
     ModelError: ExitCode.MODEL,
     EngineError: ExitCode.MODEL,
     DownloadError: ExitCode.MODEL,
