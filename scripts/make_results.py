@@ -210,6 +210,18 @@ def bench_section(
             "see): " + "; ".join(gaps) + "."
         )
         lines.append("")
+    repeats = [
+        f"{pipeline} {entry['repeated_regenerations']}/{entry['regenerations']}"
+        for pipeline, entry in summary["pipelines"].items()
+        if entry.get("regenerations")
+    ]
+    if repeats:
+        lines.append(
+            "Regenerations (iterations after the first) whose code exactly repeats an "
+            "earlier iteration's: " + "; ".join(repeats) + ". A greedy generator "
+            "that repeats itself cannot be rescued by more iterations."
+        )
+        lines.append("")
     flagged = [r for r in records if r.get("suspicious")]
     if flagged:
         lines.append("Final programs flagged as containing a visible-test literal:")

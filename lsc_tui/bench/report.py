@@ -45,10 +45,25 @@ def _compute_seconds(record: Mapping[str, Any]) -> float:
     return max(0.0, wall - float(record.get("load_seconds", 0.0)))
 
 
+def _regenerations(rows: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """(iterations after the first, those whose code repeats an earlier iteration's)."""
+    total = repeats = 0
+    for row in rows:
+        seen: set[str] = set()
+        for index, iteration in enumerate(row.get("iterations", [])):
+            code = str(iteration.get("code", "")).strip()
+            if index:
+                total += 1
+                repeats += code in seen
+            seen.add(code)
+    return total, repeats
+
+
 def _pipeline_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     done = [r for r in rows if _finished(r)]
     scored = [r for r in done if r.get("hidden_passed") is not None]
     hidden_passes = [r for r in scored if r["hidden_passed"]]
+    regenerations, repeats = _regenerations(done)
     return {
         "runs": len(rows),
         "tasks": len(done),
@@ -71,6 +86,8 @@ def _pipeline_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "mean_wall_seconds": round(mean([float(r.get("seconds", 0)) for r in done]), 2),
         "mean_tokens": round(mean([float(r.get("tokens", 0)) for r in done]), 1),
         "mean_iterations": round(mean([len(r.get("iterations", [])) for r in done]), 2),
+        "regenerations": regenerations,
+        "repeated_regenerations": repeats,
     }
 
 

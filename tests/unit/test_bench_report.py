@@ -156,3 +156,13 @@ def test_write_summary_writes_json_with_meta_and_markdown(tmp_path: Path) -> Non
     assert data["meta"] == {"command": "lsc x"}
     assert data["pipelines"]["one-shot"]["hidden"]["passed"] == 4
     assert "| one-shot |" in (tmp_path / "sub" / "s.md").read_text()
+
+
+def test_regenerations_that_repeat_earlier_code_are_counted() -> None:
+    stuck = rec(1, "feedback", visible=False, hidden=False)
+    stuck["iterations"] = [{"code": "a"}, {"code": "a\n"}, {"code": "b"}]
+    moved = rec(2, "feedback", visible=True, hidden=True)
+    moved["iterations"] = [{"code": "x"}, {"code": "y"}]
+    entry = summarize([stuck, moved])["pipelines"]["feedback"]
+    assert entry["regenerations"] == 3
+    assert entry["repeated_regenerations"] == 1

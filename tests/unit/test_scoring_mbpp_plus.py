@@ -89,14 +89,16 @@ def test_wrong_solutions_fail_hidden_tests(mbpp_cache: Path, sandbox: Sandbox) -
 def test_exits_and_hangs_are_not_passes(
     mbpp_cache: Path, sandbox: Sandbox, body: str
 ) -> None:
-    task = load_mbpp_task(3, sandbox=sandbox)
-    code = f"def is_not_prime(n):\n{body}\n"
+    task = load_mbpp_task(793, sandbox=sandbox)  # three base inputs, no plus inputs
+    code = f"def last(arr, x):\n{body}\n"
     started = time.monotonic()
     report = score_hidden_report(task, code, sandbox)
     assert report is not None
-    assert report.base_passed == 0
+    assert (report.base_passed, report.base_total) == (0, 3)
     assert not report.score.passed
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 15
+    right = "def last(arr, x):\n    return len(arr) - 1 - arr[::-1].index(x)\n"
+    assert score_hidden(task, right, sandbox) == HiddenScore(True, 3, 3)
 
 
 def test_plain_mbpp_task_scores_its_other_asserts(
