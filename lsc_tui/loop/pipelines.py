@@ -52,6 +52,9 @@ class Pipeline:
     """Temperature of the extra samples a ``select`` pipeline draws."""
     sample_top_p: float = 0.95
     """Nucleus cut-off of those samples."""
+    retry_temperature: float = 0.0
+    """Generator temperature from iteration 2 on in loop pipelines; above 0 it stops
+    a greedy small model from returning the very same failing code again."""
 
     def required_roles(self) -> tuple[str, ...]:
         """The roles this pipeline's algorithm calls, in order."""
@@ -111,6 +114,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         roles=roles,
         sample_temperature=float(sampling.get("temperature", 0.8)),
         sample_top_p=float(sampling.get("top_p", 0.95)),
+        retry_temperature=float(sampling.get("retry_temperature", 0.0)),
     )
 
 

@@ -63,8 +63,9 @@ def generator_messages(
         messages.append(
             ChatMessage(
                 "user",
-                f"{feedback.strip()}\n\nWrite the corrected complete solution in one "
-                "```python code block.",
+                f"{feedback.strip()}\n\nDo not repeat the same code: change the logic "
+                "so that it does what the task and the tests expect. Write the "
+                "corrected complete solution in one ```python code block.",
             )
         )
     return messages

@@ -200,6 +200,13 @@ class _Loop:
             )
             messages = prompts.generator_messages(self.task, family)
         else:
+            if self.iteration > 1 and self.pipeline.retry_temperature > 0:
+                params = dataclasses.replace(
+                    params,
+                    temperature=self.pipeline.retry_temperature,
+                    top_p=self.pipeline.sample_top_p,
+                    seed=params.seed + self.iteration,
+                )
             messages = prompts.generator_messages(
                 self.task, family, previous_reply, feedback
             )

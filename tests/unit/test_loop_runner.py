@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 
@@ -300,3 +301,18 @@ def test_feedback_pipeline_does_not_harmonize() -> None:
     assert not any(isinstance(e, NameHarmonized) for e in events)
     final = events[-1]
     assert isinstance(final, RunFinished) and not final.success
+
+
+def test_retry_temperature_applies_from_iteration_two() -> None:
+    engine = ScriptedEngine([WRONG, GOOD])
+    seen: list[float] = []
+    original = engine.stream
+
+    def spy(messages, params, cancel=None):  # type: ignore[no-untyped-def]
+        seen.append(params.temperature)
+        return original(messages, params, cancel)
+
+    engine.stream = spy  # type: ignore[method-assign]
+    pipeline = dataclasses.replace(make_pipeline("feedback"), retry_temperature=0.6)
+    list(run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox()))
+    assert seen == [0.0, 0.6]

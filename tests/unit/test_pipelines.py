@@ -1,0 +1,70 @@
+"""Every pipeline recipe loads, names real model recipes, and bad ones are rejected."""
+
+from __future__ import annotations
+
+import pytest
+
+from lsc_tui.errors import RecipeError
+from lsc_tui.loop.pipelines import (
+    PIPELINE_KINDS,
+    get_pipeline,
+    load_pipelines,
+    parse_pipeline,
+)
+from lsc_tui.recipes.catalog import load_catalog
+
+
+def test_all_pipelines_load_and_reference_catalog_models() -> None:
+    pipelines = load_pipelines()
+    assert set(pipelines) == {
+        "one-shot",
+        "feedback",
+        "two-stage",
+        "three-stage",
+        "select",
+    }
+    catalog = load_catalog()
+    for pipeline in pipelines.values():
+        assert pipeline.kind in PIPELINE_KINDS
+        for role in pipeline.required_roles():
+            ref = pipeline.roles[role].model
+            recipe_id, _, quant = ref.partition(":")
+            recipe = catalog.get(recipe_id)
+            assert recipe.quant(quant or None) is not None
+
+
+def test_seed_defaults_are_the_seed_models() -> None:
+    three = get_pipeline("three-stage")
+    assert three.max_iters == 3
+    assert three.roles["generator"].model.startswith("qwen2.5-coder-1.5b-instruct")
+    assert three.roles["syntax_critic"].model.startswith("deepseek-coder-1.3b-instruct")
+    assert three.roles["logic_critic"].model.startswith("phi-3-mini")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "nope", "roles": {"generator": {"model": "x"}}}, "kind must be"),
+        ({"kind": "one-shot", "roles": {}}, "roles.generator"),
+        ({"kind": "three-stage", "roles": {"generator": {"model": "x"}}}, "needs"),
+        (
+            {
+                "kind": "one-shot",
+                "max_iters": 0,
+                "roles": {"generator": {"model": "x"}},
+            },
+            "max_iters",
+        ),
+        (
+            {"kind": "one-shot", "colour": 1, "roles": {"generator": {"model": "x"}}},
+            "colour",
+        ),
+        (
+            {"kind": "one-shot", "roles": {"generator": {"model": "x", "temp": 1}}},
+            "temp",
+        ),
+    ],
+)
+def test_invalid_recipes_are_rejected(data: dict[str, object], message: str) -> None:
+    with pytest.raises(RecipeError, match=message):
+        parse_pipeline(data, "test.toml")
