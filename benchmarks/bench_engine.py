@@ -135,9 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="default: physical cores"
+    )
     args = parser.parse_args(argv)
 
-    engine = LlamaEngine(ModelSpec(args.model.stem, args.model, n_ctx=args.n_ctx))
+    engine = LlamaEngine(
+        ModelSpec(args.model.stem, args.model, n_ctx=args.n_ctx),
+        n_threads=args.threads,
+    )
     llama = engine.llama
     conversations = [
         [ChatMessage("system", SYSTEM), ChatMessage("user", task)] for task in TASKS
@@ -157,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                 raw.append(run_raw(llama, messages, args.max_tokens))
                 ours.append(run_ours(engine, messages, args.max_tokens))
             same_text += ours[-1].text == raw[-1].text
+            print(
+                f"round {round_index}: ours {ours[-1].decode_tokens_per_s:.2f} tok/s "
+                f"TTFT {ours[-1].ttft_s:.3f}s | raw {raw[-1].decode_tokens_per_s:.2f} "
+                f"tok/s TTFT {raw[-1].ttft_s:.3f}s | {ours[-1].tokens} tokens",
+                flush=True,
+            )
 
     def median(values: list[Timing], field: str) -> float:
         return statistics.median(getattr(t, field) for t in values)

@@ -79,9 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="default: physical cores"
+    )
     args = parser.parse_args(argv)
 
-    engine = LlamaEngine(ModelSpec(args.model.stem, args.model, n_ctx=args.n_ctx))
+    engine = LlamaEngine(
+        ModelSpec(args.model.stem, args.model, n_ctx=args.n_ctx),
+        n_threads=args.threads,
+    )
     prompt_only(engine, [ChatMessage("user", "warm up")])
     rows: list[dict[str, float]] = []
     for text, test in mbpp_tasks(args.tasks):
@@ -114,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"prompt {warm.prompt_tokens:4d} tokens, {warm.cached_tokens:4d} "
                 f"reused: cold {cold.prompt_seconds:.3f}s, warm "
                 f"{warm.prompt_seconds:.3f}s, speed-up "
-                f"{cold.prompt_seconds / warm.prompt_seconds:.1f}x"
+                f"{cold.prompt_seconds / warm.prompt_seconds:.1f}x",
+                flush=True,
             )
     cold_total = sum(r["cold_s"] for r in rows)
     warm_total = sum(r["warm_s"] for r in rows)

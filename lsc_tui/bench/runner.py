@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lsc_tui.bench.suspicious import suspicious_literals
-from lsc_tui.errors import EngineError, ModelError
+from lsc_tui.errors import EngineError, LscError, ModelError
 from lsc_tui.events import (
     CriticFinished,
     GenerationFinished,
@@ -188,9 +188,10 @@ def run_bench(
     """Run every (pipeline, task) pair of ``plan``, yielding progress as it goes.
 
     Each finished record is written to ``out`` as one JSON line and flushed before
-    PairFinished is yielded. A model that cannot load raises ModelError, and a run
-    of MAX_CONSECUTIVE_ERRORS errors raises EngineError, without saving the failed
-    pairs, so that ``resume`` retries them once the problem is fixed.
+    PairFinished is yielded. A task that cannot be loaded is saved as an error
+    record and the bench goes on. A model that cannot load raises ModelError, and
+    MAX_CONSECUTIVE_ERRORS errors in a row raise EngineError; ``resume`` retries
+    errored pairs once the problem is fixed.
     """
     skip = skip or set()
     cancel = cancel or threading.Event()
@@ -207,9 +208,17 @@ def run_bench(
             if cancel.is_set():
                 return
             yield PairStarted(number, pipeline, index, total)
-            if number not in tasks:
-                tasks[number] = load_task(number)
-            task = tasks[number]
+            try:
+                task = tasks[number] if number in tasks else load_task(number)
+            except LscError as exc:
+                # One task we cannot load must not end a long bench; count it.
+                errors_in_a_row += 1
+                _check_error_streak(errors_in_a_row, str(exc))
+                record = task_error_record(number, pipeline, str(exc))
+                _write(out, record)
+                yield PairFinished(record, index, total)
+                continue
+            tasks[number] = task
             request = RunRequest(
                 task=task,
                 pipeline=pipeline,
@@ -227,13 +236,51 @@ def run_bench(
             if failure is not None and failure.title == ModelError.title:
                 raise ModelError(f"{failure.message} (task {number}, {pipeline})")
             errors_in_a_row = errors_in_a_row + 1 if failure is not None else 0
-            if errors_in_a_row >= MAX_CONSECUTIVE_ERRORS:
-                assert failure is not None
-                raise EngineError(
-                    f"{errors_in_a_row} runs in a row failed; the last said: "
-                    f"{failure.message}. Check the models with `lsc doctor`"
-                )
-            if out is not None:
-                out.write(json.dumps(record) + "\n")
-                out.flush()
+            if failure is not None:
+                _check_error_streak(errors_in_a_row, failure.message)
+            _write(out, record)
             yield PairFinished(record, index, total)
+
+
+def _write(out: TextIO | None, record: dict[str, Any]) -> None:
+    """Append one record as a JSON line and flush it to disk at once."""
+    if out is not None:
+        out.write(json.dumps(record) + "\n")
+        out.flush()
+
+
+def _check_error_streak(errors_in_a_row: int, message: str) -> None:
+    """Stop the bench once MAX_CONSECUTIVE_ERRORS runs in a row have failed."""
+    if errors_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+        raise EngineError(
+            f"{errors_in_a_row} runs in a row failed; the last said: {message}. "
+            "Check the setup with `lsc doctor`"
+        )
+
+
+def task_error_record(number: int, pipeline: str, message: str) -> dict[str, Any]:
+    """The record of a task that could not be loaded or scored: an error, not a fail."""
+    return {
+        "task_id": number,
+        "pipeline": pipeline,
+        "status": "error",
+        "error": message,
+        "success": False,
+        "first_attempt_passed": False,
+        "first_pass_iteration": None,
+        "hidden": None,
+        "final_code": "",
+        "seconds": 0.0,
+        "iterations": [],
+        "models": {},
+        "pass_at_1": False,
+        "visible_passed": False,
+        "hidden_passed": None,
+        "suspicious": False,
+        "suspicious_literals": [],
+        "role_tokens": {},
+        "role_seconds": {},
+        "tokens": 0,
+        "load_seconds": 0.0,
+        "model_sha256": {},
+    }

@@ -23,7 +23,7 @@ from lsc_tui.bench.runner import (
 )
 from lsc_tui.engine.base import Engine
 from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
-from lsc_tui.errors import EngineError, ModelError
+from lsc_tui.errors import EngineError, ModelError, TaskError
 from lsc_tui.events import CriticFinished, GenerationFinished, LoopEvent
 from lsc_tui.loop.session import Session
 from lsc_tui.settings import load_settings
@@ -197,3 +197,24 @@ def test_read_records_ignores_a_torn_last_line(tmp_path: Path) -> None:
     path.write_text(json.dumps(good) + "\n" + '{"task_id": 12, "pipe', encoding="utf-8")
     assert read_records(path) == [good]
     assert read_records(tmp_path / "missing.jsonl") == []
+
+
+def test_a_task_that_cannot_load_is_an_error_record_and_the_bench_goes_on() -> None:
+    def load(number: int) -> Task:
+        if number == 901:
+            raise TaskError("reference solution output too large")
+        return TASKS[number]
+
+    out = io.StringIO()
+    plan = BenchPlan(task_ids=[901, 902], pipelines=["one-shot"])
+    finished = [
+        e
+        for e in run_bench(make_session(ScriptedEngine([ADD])), plan, load, out=out)
+        if isinstance(e, PairFinished)
+    ]
+    assert [(e.record["task_id"], e.record["status"]) for e in finished] == [
+        (901, "error"),
+        (902, "passed"),
+    ]
+    assert "too large" in finished[0].record["error"]
+    assert len(out.getvalue().splitlines()) == 2
