@@ -99,6 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="Stream from the scripted engine (UI cost and key latency only).",
+    )
     args = parser.parse_args()
     os.environ.setdefault("LSC_HOME", tempfile.mkdtemp(prefix="lsc-bench-tui-"))
 
@@ -107,7 +112,19 @@ def main() -> None:
     from lsc_tui.tasks.typed import typed_task
 
     settings = load_settings().replace(pipeline="one-shot")
-    session = Session(settings, record=False)
+    provider = None
+    if args.fake:
+        from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+
+        reply = (
+            "```python\n"
+            + "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(120))
+            + "```"
+        )
+        provider = FakeProvider(
+            ScriptedEngine([reply] * (2 * args.runs + 1), seconds_per_chunk=0.004)
+        )
+    session = Session(settings, provider=provider, record=False)
     request = RunRequest(
         task=typed_task(TASK, TESTS),
         pipeline="one-shot",
@@ -131,7 +148,7 @@ def main() -> None:
         return statistics.median(run[key] for run in runs)
 
     summary = {
-        "model": args.model.name,
+        "model": "scripted fake engine" if args.fake else args.model.name,
         "runs": args.runs,
         "tokens_per_run": headless[0]["tokens"],
         "headless_tok_s": [round(r["tok_s"], 2) for r in headless],

@@ -38,6 +38,8 @@ END_OF_TURN_TEXTS = ("<|im_end|>", "<|EOT|>", "<|end|>", "<|endoftext|>", "<|eot
 """Special tokens that end an assistant turn in the families we ship recipes for."""
 
 _LOCK_POLL_S = 0.05
+_ABORT_HOOK_MIN_TOKENS = 64
+"""Prompts with fewer new tokens than this decode too fast to need the abort hook."""
 _NATIVE_LOG: deque[str] = deque(maxlen=64)
 _NATIVE_LOG_STATE: dict[str, Any] = {}
 
@@ -506,7 +508,9 @@ class LlamaEngine:
             temp=params.temperature,
             repeat_penalty=params.repeat_penalty,
         )
-        self._set_abort(True)
+        armed = len(prompt) - cached >= _ABORT_HOOK_MIN_TOKENS
+        if armed:
+            self._set_abort(True)
         try:
             while produced < max_new:
                 if cancel.is_set():
@@ -524,7 +528,9 @@ class LlamaEngine:
                     ) from None
                 if first_at is None:
                     first_at = time.perf_counter()
-                    self._set_abort(False)
+                    if armed:
+                        self._set_abort(False)
+                        armed = False
                 if self._chat.is_stop_token(token):
                     finish = "stop"
                     break
@@ -548,7 +554,8 @@ class LlamaEngine:
             raise
         finally:
             tokens.close()
-            self._set_abort(False)
+            if armed:
+                self._set_abort(False)
             self._cancel = None
             ended = time.perf_counter()
             first = first_at if first_at is not None else ended

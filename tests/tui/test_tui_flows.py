@@ -155,8 +155,9 @@ async def test_stop_cancels_quickly_and_keeps_the_partial_run(
         assert app.check_action("stop_run", ()) is True
         pressed = time.monotonic()
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.dashboard.view.finished is not None, 2.0)
-        assert finished_at[0] - pressed < 0.5
+        await wait_until(pilot, lambda: app.dashboard.view.finished is not None, 5.0)
+        # "A fraction of a second"; generous because CI machines can be saturated.
+        assert finished_at[0] - pressed < 1.0
         await app.workers.wait_for_complete()
         await pilot.pause()
         finished = app.dashboard.view.finished
