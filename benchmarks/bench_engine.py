@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     def median(values: list[Timing], field: str) -> float:
-        return statistics.median(getattr(t, field) for t in values)
+        return float(statistics.median(getattr(t, field) for t in values))
 
     ours_rate, raw_rate = (
         median(ours, "decode_tokens_per_s"),

@@ -63,7 +63,7 @@ def _verdict(gain: Mapping[str, Any]) -> str:
     return f"ties one-shot ({interval})"
 
 
-def headline(name: str, summary: Mapping[str, Any]) -> list[str]:
+def headline(name: str, summary: Mapping[str, Any], planned_n: int) -> list[str]:
     """Bullets with the hidden pass rate, gain and cost of each pipeline."""
     lines = []
     for pipeline, entry in summary["pipelines"].items():
@@ -80,6 +80,8 @@ def headline(name: str, summary: Mapping[str, Any]) -> list[str]:
             text += f"; {_verdict(gain)}"
             if ratio is not None:
                 text += f" at {ratio:.2f}x one-shot's time"
+        if entry["tasks"] < planned_n:
+            text += f" (INCOMPLETE: {entry['tasks']} of {planned_n} tasks finished)"
         lines.append(f"- {name}: {text}.")
     return lines
 
@@ -172,9 +174,10 @@ def bench_section(
     for meta in metas:
         planned += [p for p in meta.get("pipelines", []) if p not in planned]
     planned += [p for p in pipelines if p not in planned]
-    task_ids = metas[0].get("task_ids", summary["task_ids"]) if metas else []
-    task_ids = task_ids or summary["task_ids"]
-    selection = metas[0].get("selection", "see records") if metas else "see records"
+    # The widest selection of the group defines its task set (parts may be split).
+    main_meta = max(metas, key=lambda m: len(m.get("task_ids", [])), default={})
+    task_ids = main_meta.get("task_ids") or summary["task_ids"]
+    selection = main_meta.get("selection", "see records")
     title = TITLES.get(name, name)
     lines = [f"## {title}", ""]
     sources = ", ".join(f"`{_relative(path)}`" for path in paths)
@@ -247,7 +250,7 @@ def bench_section(
         "</details>",
         "",
     ]
-    return lines, summary, headline(title.split(":")[0], summary)
+    return lines, summary, headline(title.split(":")[0], summary, len(task_ids))
 
 
 def _gib(n_bytes: float) -> str:
@@ -324,7 +327,7 @@ def setup_section(first_meta: Mapping[str, Any], records: Sequence[Any]) -> list
     lines += [
         "- The 2 cores were shared with other work during every run (load average "
         "often 5-10), so llama.cpp ran with 1 thread (`LSC_N_THREADS=1`; 2 threads "
-        "thrashed under contention) and the two bench files ran at the same time. "
+        "thrashed under contention) and up to three bench processes ran at once. "
         "Seconds per task are therefore far slower than an idle machine's and only "
         "comparable within one table.",
         "- Visible tests: the first assert of each task (MBPP+ style); models never "

@@ -243,11 +243,12 @@ def format_markdown(summary: Mapping[str, Any], *, title: str | None = None) -> 
         " one-shot's on the same tasks. susp. counts final programs containing a"
         " literal input or output of a visible test.",
     ]
+    lines.append("")
     for name, entry in summary["pipelines"].items():
         gain = entry.get("gain_vs_baseline", {}).get("hidden")
         if gain and gain["n"]:
             lines.append(
-                f"- {name}: better than one-shot on {gain['wins']} tasks, worse on "
+                f"- {name}: better than one-shot on {gain['wins']} task(s), worse on "
                 f"{gain['losses']} (exact McNemar p = {gain['p_value']:.3f}, n = "
                 f"{gain['n']})."
             )

@@ -209,10 +209,21 @@ class ChatFormat:
         self.bos_token: str = self.token_text(self.bos_id) if self.bos_id >= 0 else ""
         self.eos_token: str = self.token_text(self.eos_id) if self.eos_id >= 0 else ""
         self.add_bos: bool = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        try:
+            self._formatter: Any = Jinja2ChatFormatter(
+                template=self.template,
+                eos_token=self.eos_token,
+                bos_token=self.bos_token,
+            )
+        except Exception:  # a template jinja2 cannot compile: use the family's
+            self.template = _fallback_template(family, metadata)
+            self.from_gguf = False
+            self._formatter = Jinja2ChatFormatter(
+                template=self.template,
+                eos_token=self.eos_token,
+                bos_token=self.bos_token,
+            )
         self.supports_system: bool = "system" in self.template
-        self._formatter: Any = Jinja2ChatFormatter(
-            template=self.template, eos_token=self.eos_token, bos_token=self.bos_token
-        )
         self.stop_token_ids: frozenset[int] = frozenset(self._find_stop_tokens())
         self.stop_strings: tuple[str, ...] = tuple(
             text for text in dict.fromkeys((self.eos_token, *END_OF_TURN_TEXTS)) if text

@@ -12,7 +12,7 @@ import pytest
 from lsc_tui.engine.base import ChatMessage, Engine, ModelSpec, SamplingParams
 from lsc_tui.engine.llama import LlamaEngine, backend_info, load_llama
 from lsc_tui.engine.pool import EnginePool
-from lsc_tui.errors import ModelError
+from lsc_tui.errors import EngineError, ModelError
 from tests.conftest import test_model_path as model_file
 
 pytestmark = pytest.mark.model
@@ -79,6 +79,19 @@ def test_stream_yields_text_and_exact_token_counts(engine: LlamaEngine) -> None:
 
 def test_greedy_generation_is_repeatable(engine: LlamaEngine) -> None:
     assert _generate(engine, TASK, GREEDY) == _generate(engine, TASK, GREEDY)
+
+
+def test_sampling_with_a_seed_is_repeatable(engine: LlamaEngine) -> None:
+    params = SamplingParams(max_tokens=24, temperature=0.9, top_p=0.95, seed=7)
+    assert _generate(engine, TASK, params) == _generate(engine, TASK, params)
+
+
+def test_prompt_longer_than_the_context_is_an_engine_error(
+    engine: LlamaEngine,
+) -> None:
+    huge = (ChatMessage("user", "lorem ipsum " * 1500),)
+    with pytest.raises(EngineError, match="raise the role's n_ctx"):
+        "".join(engine.stream(huge, GREEDY))
 
 
 def test_stop_string_cuts_the_text_before_it(engine: LlamaEngine) -> None:

@@ -11,7 +11,7 @@ from lsc_tui.tui.widgets.code_view import CodeView
 from lsc_tui.tui.widgets.iteration_timeline import IterationTimeline
 from lsc_tui.tui.widgets.result_panes import CompilerPane, CriticPane, VisibleTestsPane
 from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
-from tests.tui.tui_helpers import THREE_STAGE_LOG, THREE_STAGE_MIDRUN_LOG
+from tests.tui.tui_helpers import THREE_STAGE_LOG, THREE_STAGE_MIDRUN_LOG, wait_until
 
 
 def log_text(pane: CompilerPane | VisibleTestsPane) -> str:
@@ -120,8 +120,7 @@ async def test_midrun_replay_streams_into_code_pane(settings: Settings) -> None:
         last = screen.events[-1]
         more = TokensGenerated(last.run_id, 2, last.at + 0.1, "  # more")
         screen.post_message(LoopEventPosted(more, 7))
-        await pilot.pause()
-        assert code.text == partial + "  # more"
+        await wait_until(pilot, lambda: code.text == partial + "  # more")
         # A message from a stale run is ignored.
         screen.post_message(LoopEventPosted(more, 3))
         await pilot.pause()

@@ -136,7 +136,7 @@ def test_table_and_markdown_show_the_same_figures() -> None:
         assert "2.00x" in text
     assert markdown.startswith("### Sample")
     assert "| feedback | 9 (1 err) |" in markdown
-    assert "better than one-shot on 2 tasks, worse on 1" in markdown
+    assert "better than one-shot on 2 task(s), worse on 1" in markdown
     header, rule = table.splitlines()[:2]
     assert header.startswith("pipeline")
     assert set(rule.replace(" ", "")) == {"-"}

@@ -106,5 +106,20 @@ def test_qwen2_chatml_from_gguf(qwen2: ChatFormat) -> None:
 def test_vocab_load_of_a_broken_file_is_a_model_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes((VOCAB_DIR / "ggml-vocab-phi-3.gguf").read_bytes()[:4096])
-    with pytest.raises(ModelError, match="broken.gguf is not a valid GGUF file"):
+    with pytest.raises(ModelError, match=r"broken\.gguf is not a valid GGUF file"):
         load_chat_format(broken)
+
+
+def test_a_template_jinja_cannot_compile_falls_back_to_the_family(
+    phi3: ChatFormat,
+) -> None:
+    llama = phi3._llama
+    saved = dict(llama.metadata)
+    llama.metadata["tokenizer.chat_template"] = "{% if messages %}unclosed"
+    try:
+        chat = ChatFormat(llama, family="phi-3")
+    finally:
+        llama.metadata.clear()
+        llama.metadata.update(saved)
+    assert not chat.from_gguf
+    assert chat.render(CONVERSATION).endswith("<|end|>\n<|assistant|>\n")

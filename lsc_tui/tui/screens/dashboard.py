@@ -44,6 +44,8 @@ from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
 
 NARROW_WIDTH = 120
 """Below this many columns the side panes move under the code pane."""
+LIVE_REFRESH_S = 0.08
+"""Streaming text is repainted at most this often, however fast tokens arrive."""
 
 
 class DashboardScreen(Screen[None]):
@@ -102,6 +104,8 @@ class DashboardScreen(Screen[None]):
         """Serial of the live run whose events are accepted (stale ones are dropped)."""
         self._run_started_clock: float | None = None
         self._composed = False
+        self._live_refresh_pending = False
+        self._dirty_panes: set[str] = set()
 
     def compose(self) -> ComposeResult:
         """Header strip, the pane grid, the verdict banner and the footer."""
@@ -204,11 +208,13 @@ class DashboardScreen(Screen[None]):
             case IterationStarted():
                 self.refresh_timeline()
                 self.refresh_bindings()
-            case TokensGenerated() | GenerationFinished() | NameHarmonized():
+            case TokensGenerated():
+                if is_shown:
+                    self._schedule_live_refresh("code")
+            case GenerationFinished() | NameHarmonized():
                 if is_shown:
                     self.refresh_code()
-                    if not isinstance(event, TokensGenerated):
-                        self.refresh_compiler()
+                    self.refresh_compiler()
                 self.refresh_header()
             case SyntaxChecked():
                 if is_shown:
@@ -217,9 +223,11 @@ class DashboardScreen(Screen[None]):
             case TestsFinished():
                 if is_shown:
                     self.refresh_tests()
+            case CriticTokens():
+                if is_shown:
+                    self._schedule_live_refresh("critic")
             case (
                 CriticStarted()
-                | CriticTokens()
                 | CriticFinished()
                 | FeedbackPrepared()
                 | CandidateSelected()
@@ -228,8 +236,7 @@ class DashboardScreen(Screen[None]):
                     self.refresh_critic()
                     if isinstance(event, CandidateSelected):
                         self.render_all()
-                if not isinstance(event, CriticTokens):
-                    self.refresh_header()
+                self.refresh_header()
             case IterationFinished():
                 self.refresh_timeline()
             case RunFinished() | RunFailed():
@@ -237,6 +244,22 @@ class DashboardScreen(Screen[None]):
                 self.render_all()
 
     # -- rendering -----------------------------------------------------------------
+
+    def _schedule_live_refresh(self, pane: str) -> None:
+        """Coalesce streaming updates of ``pane`` to about a dozen repaints a second."""
+        self._dirty_panes.add(pane)
+        if not self._live_refresh_pending:
+            self._live_refresh_pending = True
+            self.set_timer(LIVE_REFRESH_S, self._live_refresh)
+
+    def _live_refresh(self) -> None:
+        self._live_refresh_pending = False
+        dirty, self._dirty_panes = self._dirty_panes, set()
+        if "code" in dirty:
+            self.refresh_code()
+        if "critic" in dirty:
+            self.refresh_critic()
+        self.refresh_header()
 
     def shown_record(self) -> IterationRecord | None:
         """The iteration on screen."""

@@ -100,6 +100,7 @@ class CodeView(TextArea):
         """How the text is highlighted."""
         self.marked_line: int | None = None
         """Zero-based line to mark as erroneous, or None."""
+        self._relex_from_line: int | None = None
         self._lexers: dict[str, Lexer] = {
             "python": PythonLexer(stripnl=False, ensurenl=False),
             "diff": DiffLexer(stripnl=False, ensurenl=False),
@@ -149,11 +150,22 @@ class CodeView(TextArea):
     def _build_highlight_map(self) -> None:
         self._line_cache.clear()
         highlights = self._highlights
-        highlights.clear()
+        first_line = self._relex_from_line or 0
+        self._relex_from_line = None
+        if first_line:
+            # Streaming append: earlier lines are unchanged, re-lex only the tail.
+            for line in [n for n in highlights if n >= first_line]:
+                del highlights[line]
+        else:
+            highlights.clear()
         lexer = self._lexers.get(self.code_language)
         if lexer is not None:
-            for line, spans in highlight_ranges(self.text, lexer).items():
-                highlights[line].extend(spans)
+            document = self.document
+            tail = "\n".join(
+                document.get_line(n) for n in range(first_line, document.line_count)
+            )
+            for line, spans in highlight_ranges(tail, lexer).items():
+                highlights[first_line + line].extend(spans)
         if self.marked_line is not None:
             highlights[self.marked_line].insert(0, (0, None, ERROR_HIGHLIGHT))
 
@@ -195,5 +207,6 @@ class CodeView(TextArea):
         """Append streamed text at the end, keeping the view on the newest line."""
         if not text:
             return
+        self._relex_from_line = self.document.end[0]
         self.insert(text, self.document.end, maintain_selection_offset=True)
         self.scroll_end(animate=False, immediate=False)

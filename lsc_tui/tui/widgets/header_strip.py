@@ -50,4 +50,7 @@ class HeaderStrip(Static):
             parts.extend(["  ", (f"{role_label(role)} ", "dim"), state.model_id or "?"])
             if state.activity != "idle":
                 parts.append((f" ({state.activity})", "bold"))
-        self.update(Content("\n").join([task_line, Content.assemble(*parts)]))
+        # Fixed height: skip the (screen-wide) layout pass on every refresh.
+        self.update(
+            Content("\n").join([task_line, Content.assemble(*parts)]), layout=False
+        )
