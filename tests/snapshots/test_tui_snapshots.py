@@ -86,6 +86,16 @@ def test_dashboard_syntax_error_iteration(
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_dashboard_logic_failure_iteration(
+    snap_compare: Any, settings: Settings, size: Any
+) -> None:
+    """Iteration 2 selected: its own code (same shape as iteration 3's), failing
+    tests and the logic critic's reflection."""
+    app = replay_app(settings, str(THREE_STAGE_LOG))
+    assert snap_compare(app, terminal_size=size, press=["left_square_bracket"])
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_models_screen(snap_compare: Any, settings: Settings, size: Any) -> None:
     """Models screen on first start: the default offer and the recipe table."""
     app = make_app(

@@ -199,7 +199,9 @@ class CodeView(TextArea):
             self.load_text(text)
         else:
             self._build_highlight_map()
-            self.refresh()
+        # load_text only repaints when the virtual size changes; an iteration with
+        # the same shape of code would otherwise keep showing the previous one.
+        self.refresh()
         if marked_line is not None:
             self.scroll_to(y=max(0, marked_line - 2), animate=False)
 
