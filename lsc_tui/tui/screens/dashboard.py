@@ -203,7 +203,12 @@ class DashboardScreen(Screen[None]):
             return
         is_shown = event.iteration == self.shown_number
         match event:
-            case RunStarted() | ModelLoading() | ModelLoaded():
+            case ModelLoaded():
+                self.refresh_header()
+                # llama.cpp silences fd 2 while a model loads, so frames drawn
+                # meanwhile were lost: repaint the whole screen once.
+                self.app.refresh(repaint=True, layout=True)
+            case RunStarted() | ModelLoading():
                 self.refresh_header()
             case IterationStarted():
                 self.refresh_timeline()
