@@ -76,5 +76,6 @@ def export_run(summary: RunSummary, events: Sequence[LoopEvent], fmt: str) -> st
         header = (
             f"# lsc-tui run {summary.run_id}: {summary.task_id} ({summary.pipeline})\n"
         )
-        return header + result["final_code"].rstrip() + "\n"
+        final_code: str = result["final_code"]
+        return header + final_code.rstrip() + "\n"
     return _markdown(summary, events)

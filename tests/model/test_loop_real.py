@@ -1,4 +1,4 @@
-"""The whole loop on a real GGUF (Qwen2.5-Coder-0.5B) and real MBPP tasks, via the CLI."""
+"""The whole loop on a real GGUF (Qwen2.5-Coder-0.5B) and real MBPP tasks."""
 
 from __future__ import annotations
 
