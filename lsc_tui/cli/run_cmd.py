@@ -39,6 +39,17 @@ def fake_provider(engine: str | None) -> EngineProvider | None:
     return load_script(Path(engine.removeprefix("fake:")))
 
 
+def role_refs(
+    generator: str | None, syntax_critic: str | None, logic_critic: str | None
+) -> dict[str, str | None]:
+    """The role flags' values keyed by role name."""
+    return {
+        "generator": generator,
+        "syntax_critic": syntax_critic,
+        "logic_critic": logic_critic,
+    }
+
+
 def engine_option(func: Any) -> Any:
     """The hidden option that swaps llama.cpp for a scripted engine (tests, demos)."""
     return click.option("--engine", default=None, hidden=True)(func)
@@ -130,11 +141,7 @@ def solve(
             task,
             pipeline=pipeline,
             max_iters=max_iters,
-            roles={
-                "generator": generator,
-                "syntax_critic": syntax_critic,
-                "logic_critic": logic_critic,
-            },
+            roles=role_refs(generator, syntax_critic, logic_critic),
             as_json=as_json,
             engine=engine,
         )
@@ -173,11 +180,7 @@ def mbpp(
             task,
             pipeline=pipeline,
             max_iters=max_iters,
-            roles={
-                "generator": generator,
-                "syntax_critic": syntax_critic,
-                "logic_critic": logic_critic,
-            },
+            roles=role_refs(generator, syntax_critic, logic_critic),
             as_json=as_json,
             engine=engine,
         )

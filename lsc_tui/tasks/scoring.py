@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lsc_tui.events import HiddenScore
+from lsc_tui.tasks.expected import BatchCaller
 from lsc_tui.tasks.model import HiddenInputs, Task
 
 if TYPE_CHECKING:
@@ -45,8 +46,8 @@ def {wrapper}(*args):
 """
 
 
-class ScoringSandbox(Protocol):
-    """What scoring needs from ``lsc_tui.sandbox.Sandbox``."""
+class ScoringSandbox(BatchCaller, Protocol):
+    """What scoring needs from ``lsc_tui.sandbox.Sandbox``: batches and asserts."""
 
     def run_tests(
         self,
@@ -56,17 +57,6 @@ class ScoringSandbox(Protocol):
         setup: str = "",
         entry_point: str | None = None,
     ) -> CheckResult: ...
-
-    def call_batch(
-        self,
-        code: str,
-        entry_point: str,
-        inputs: Sequence[Sequence[Any]],
-        *,
-        setup: str = "",
-        per_call_timeout_s: float | None = None,
-        total_timeout_s: float | None = None,
-    ) -> list[CallOutcome]: ...
 
 
 def _surface_area_oracle(base_edge: Any, height: Any) -> int:
