@@ -9,7 +9,7 @@ an error) the last record wins.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,17 +106,23 @@ def _paired(
     return gain.to_json()
 
 
-def _time_ratio(
-    rows: Sequence[Mapping[str, Any]], base_rows: Sequence[Mapping[str, Any]]
+def _paired_ratio(
+    rows: Sequence[Mapping[str, Any]],
+    base_rows: Sequence[Mapping[str, Any]],
+    cost: Callable[[Mapping[str, Any]], float],
 ) -> float | None:
-    """Mean compute seconds over the baseline's, on the tasks both finished."""
-    mine = {mbpp_number(r["task_id"]): _compute_seconds(r) for r in rows}
-    base = {mbpp_number(r["task_id"]): _compute_seconds(r) for r in base_rows}
+    """Mean ``cost`` over the baseline's, on the tasks both finished."""
+    mine = {mbpp_number(r["task_id"]): cost(r) for r in rows}
+    base = {mbpp_number(r["task_id"]): cost(r) for r in base_rows}
     common = sorted(set(mine) & set(base))
     base_mean = mean([base[t] for t in common])
     if not common or base_mean <= 0:
         return None
     return round(mean([mine[t] for t in common]) / base_mean, 2)
+
+
+def _tokens(record: Mapping[str, Any]) -> float:
+    return float(record.get("tokens", 0))
 
 
 def summarize(
@@ -138,7 +144,10 @@ def summarize(
                 "hidden": _paired(done, base_rows, "hidden_passed"),
                 "visible": _paired(done, base_rows, "visible_passed"),
             }
-            entry["time_ratio_vs_baseline"] = _time_ratio(done, base_rows)
+            entry["time_ratio_vs_baseline"] = _paired_ratio(
+                done, base_rows, _compute_seconds
+            )
+            entry["token_ratio_vs_baseline"] = _paired_ratio(done, base_rows, _tokens)
         pipelines[name] = entry
     return {
         "baseline": baseline,
@@ -166,8 +175,8 @@ def _gain(entry: Mapping[str, Any]) -> str:
     )
 
 
-def _ratio(entry: Mapping[str, Any]) -> str:
-    ratio = entry.get("time_ratio_vs_baseline")
+def _ratio(entry: Mapping[str, Any], key: str) -> str:
+    ratio = entry.get(key)
     return "-" if ratio is None else f"{ratio:.2f}x"
 
 
@@ -181,6 +190,7 @@ _COLUMNS = (
     "s/task",
     "tokens/task",
     "time",
+    "tokens",
     "susp.",
 )
 
@@ -200,7 +210,12 @@ def table_rows(summary: Mapping[str, Any]) -> list[list[str]]:
                 "baseline" if name == summary["baseline"] else _gain(entry),
                 f"{entry['mean_seconds']:.1f}",
                 f"{entry['mean_tokens']:.0f}",
-                "1.00x" if name == summary["baseline"] else _ratio(entry),
+                "1.00x"
+                if name == summary["baseline"]
+                else _ratio(entry, "time_ratio_vs_baseline"),
+                "1.00x"
+                if name == summary["baseline"]
+                else _ratio(entry, "token_ratio_vs_baseline"),
                 str(entry["suspicious"]),
             ]
         )
@@ -239,9 +254,10 @@ def format_markdown(summary: Mapping[str, Any], *, title: str | None = None) -> 
         "Rates are % with a 95% Wilson interval in brackets. The gain is the paired"
         " difference in hidden pass rate against one-shot on the same tasks, with a"
         " 95% Tango score interval, in percentage points. s/task is mean"
-        " wall time per task without model loading; time is that mean against"
-        " one-shot's on the same tasks. susp. counts final programs containing a"
-        " literal input or output of a visible test.",
+        " wall time per task without model loading; time and tokens are that mean"
+        " and the mean tokens generated (all roles) against one-shot's on the same"
+        " tasks. Tokens do not depend on machine load; time does. susp. counts"
+        " final programs containing a literal input or output of a visible test.",
     ]
     lines.append("")
     for name, entry in summary["pipelines"].items():

@@ -106,6 +106,7 @@ def test_gain_is_paired_on_tasks_both_finished() -> None:
     assert gain["diff"] == pytest.approx(1 / 9, abs=1e-4)
     assert gain["ci_low"] < 0 < gain["ci_high"]
     assert fb["time_ratio_vs_baseline"] == 2.0
+    assert fb["token_ratio_vs_baseline"] == 2.5
     assert (
         "gain_vs_baseline" not in summarize(sample_records())["pipelines"]["one-shot"]
     )
