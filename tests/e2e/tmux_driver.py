@@ -18,6 +18,9 @@ def tmux_available() -> bool:
     """Whether the tmux binary is on PATH."""
     return shutil.which("tmux") is not None
 
+PATIENCE = 4.0
+"""Factor applied to every wait; waits end early once the screen matches."""
+
 
 class TmuxSession:
     """Start a command in tmux, send keys, poll the screen; always kill it."""
@@ -72,8 +75,13 @@ class TmuxSession:
     def wait_for(
         self, predicate: Callable[[str], bool], within_s: float, what: str
     ) -> str:
-        """Poll the screen until ``predicate(screen)``; fail with the last screen."""
-        deadline = time.monotonic() + within_s
+        """Poll the screen until ``predicate(screen)``; fail with the last screen.
+
+        ``within_s`` is the wait on an idle machine; it is stretched by PATIENCE
+        because a saturated 2-core CI box can take many times longer to start
+        Python and Textual. A fast pass returns as soon as the text appears.
+        """
+        deadline = time.monotonic() + within_s * PATIENCE
         screen = ""
         while time.monotonic() < deadline:
             screen = self.capture()
