@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -147,7 +148,7 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 def command_text(meta: Mapping[str, Any]) -> str:
     """The command of a summary, prefixed by the LSC_* environment it ran with."""
-    env = " ".join(f"{k}={v}" for k, v in meta.get("env", {}).items())
+    env = " ".join(f"{k}={shlex.quote(str(v))}" for k, v in meta.get("env", {}).items())
     return f"{env + ' ' if env else ''}{meta['command']}"
 
 
@@ -177,6 +178,8 @@ def bench_section(
     for meta in metas:
         planned += [p for p in meta.get("pipelines", []) if p not in planned]
     planned += [p for p in pipelines if p not in planned]
+    rank = {p: i for i, p in enumerate(PIPELINE_ORDER)}
+    planned.sort(key=lambda p: rank.get(p, len(rank)))
     # The widest selection of the group defines its task set (parts may be split).
     main_meta = max(metas, key=lambda m: len(m.get("task_ids", [])), default={})
     task_ids = main_meta.get("task_ids") or summary["task_ids"]
@@ -383,6 +386,12 @@ def build(bench_dir: Path) -> str:
             first_meta = first_meta or meta
             if meta.get("command"):
                 commands.append(command_text(meta))
+    loop_path = bench_dir / "loop_overhead.json"
+    loop_runs = (
+        json.loads(loop_path.read_text(encoding="utf-8")).get("runs", 6)
+        if loop_path.exists()
+        else 6
+    )
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = [
         "# Results",
@@ -416,7 +425,7 @@ def build(bench_dir: Path) -> str:
         "lsc models import qwen2.5-coder-0.5b-instruct-q4_k_m.gguf "
         "--as qwen2.5-coder-0.5b-instruct:q4_k_m",
         *commands,
-        "python benchmarks/bench_loop_overhead.py --runs 6 --json "
+        f"python benchmarks/bench_loop_overhead.py --runs {loop_runs} --json "
         "> docs/bench/loop_overhead.json",
         "LSC_N_THREADS=1 python benchmarks/bench_memory.py --json "
         "> docs/bench/memory.json",

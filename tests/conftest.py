@@ -33,6 +33,9 @@ def test_model_path(name: str) -> Path:
     return path
 
 
+test_model_path.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @pytest.fixture(autouse=True)
 def lsc_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Relocate every lsc-tui path under a per-test temporary directory."""

@@ -52,7 +52,9 @@ def type_task(tmux: TmuxSession, description: str, tests: tuple[str, ...]) -> No
     tmux.wait_for(lambda s: "Description" in s, 20, "the New task screen")
     # Keys sent in one burst can be read as a paste; let each part land first.
     tmux.send(description, literal=True)
-    tmux.wait_for(lambda s: description[-25:] in s, 10, "the description")
+    # The text area soft-wraps, so wait for the last word rather than a phrase.
+    last_word = description.split()[-1]
+    tmux.wait_for(lambda s: last_word in s, 10, "the description")
     tmux.send("Tab")
     for number, test in enumerate(tests):
         if number:

@@ -13,7 +13,7 @@ from lsc_tui.sandbox import Sandbox
 from lsc_tui.tasks.mbpp import load_mbpp_task
 from lsc_tui.tasks.model import Task
 from lsc_tui.tasks.scoring import score_hidden
-from tests.conftest import test_model_path
+from tests.conftest import test_model_path as model_file
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 QWEN = "qwen2.5-coder-0.5b-instruct:q4_k_m"
@@ -32,7 +32,7 @@ def lsc(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def qwen_installed(lsc_home: Path, mbpp_cache: Path) -> None:
     proc = lsc(
-        "models", "import", str(test_model_path("qwen2.5-coder-0.5b")), "--as", QWEN
+        "models", "import", str(model_file("qwen2.5-coder-0.5b")), "--as", QWEN
     )
     assert proc.returncode == 0, proc.stderr
 

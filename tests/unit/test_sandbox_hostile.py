@@ -287,7 +287,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "forges_result_records",
         "import os\n"
-        "for fd in range(3, 40):\n"
+        "for fd in range(3, 1024):\n"
         "    try:\n"
         '        os.write(fd, b\'{"k":"imported"}\\n{"k":"op","i":0,"s":"ok",'
         '"v":["i","1"]}\\n\')\n'
@@ -835,7 +835,7 @@ def test_batch_forged_records_are_not_trusted(sandbox: Sandbox, world: World) ->
     """Records forged on the result channel make every output of that process void."""
     code = (
         "import os\n"
-        "for fd in range(3, 40):\n"
+        "for fd in range(3, 1024):\n"
         "    try:\n"
         '        os.write(fd, b\'{"k":"imported"}\\n\')\n'
         "    except OSError:\n        pass\n"
