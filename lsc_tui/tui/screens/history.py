@@ -77,8 +77,16 @@ class HistoryScreen(Screen[None]):
         """Read the run list (a local SQLite query)."""
         table = self.query_one(DataTable)
         table.border_title = "history"
+        # The description goes last so that status and verdicts fit in 80 columns.
         table.add_columns(
-            "Started", "Task", "Pipeline", "Status", "Iters", "Time", "Hidden"
+            "Started",
+            "Task",
+            "Pipeline",
+            "Status",
+            "Iters",
+            "Time",
+            "Hidden",
+            "Description",
         )
         from lsc_tui.runs.store import RunStore
 
@@ -92,13 +100,14 @@ class HistoryScreen(Screen[None]):
             hidden = {True: "✔", False: "✘", None: ""}[summary.hidden_passed]
             description = " ".join(summary.description.split())
             table.add_row(
-                summary.started_at.replace("T", " ")[:19],
-                f"{summary.task_id}  {description[:40]}",
+                summary.started_at.replace("T", " ")[5:16],
+                summary.task_id,
                 summary.pipeline,
                 status_text(summary),
                 str(summary.iterations),
                 human_duration(summary.seconds),
                 hidden,
+                description[:60],
                 key=summary.run_id,
             )
         self.query_one("#history-empty").display = not self.summaries
