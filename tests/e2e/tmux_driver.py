@@ -18,6 +18,7 @@ def tmux_available() -> bool:
     """Whether the tmux binary is on PATH."""
     return shutil.which("tmux") is not None
 
+
 PATIENCE = 4.0
 """Factor applied to every wait; waits end early once the screen matches."""
 
