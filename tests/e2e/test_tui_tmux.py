@@ -218,6 +218,27 @@ def test_real_model_typed_task(tmux: TmuxSession, tmp_path: Path) -> None:
     )
     save_capture("real-end", screen, tmp_path)
     assert "PASSED visible tests" in screen or "FAILED visible tests" in screen
-    assert "qwen2.5-coder-0.5b-instruct:q4_k_m" in screen
     assert "✔ 1" in screen or "✘ 1" in screen or "⚠ 1" in screen
     quit_app(tmux)
+    # The run was recorded with the real model in every role.
+    env = {**os.environ, **lsc_env(home)}
+    listed = subprocess.run(
+        [str(PYTHON), "-m", "lsc_tui", "runs", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    run_id = json.loads(listed.stdout.splitlines()[0])["run_id"]
+    shown = subprocess.run(
+        [str(PYTHON), "-m", "lsc_tui", "runs", "show", run_id, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    result = json.loads(shown.stdout)
+    assert result["models"]["generator"] == REAL_REF
+    assert result["iterations"][0]["gen_tokens"] > 0

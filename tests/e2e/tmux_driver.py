@@ -54,6 +54,20 @@ class TmuxSession:
             ["tmux", "set-option", "-t", self.name, "remain-on-exit", "on"],
             check=False,
         )
+        # A detached session can fall back to the server's default 80x24; pin it.
+        subprocess.run(
+            [
+                "tmux",
+                "resize-window",
+                "-t",
+                self.name,
+                "-x",
+                str(self.width),
+                "-y",
+                str(self.height),
+            ],
+            check=False,
+        )
 
     def capture(self) -> str:
         """The visible screen as plain text."""
