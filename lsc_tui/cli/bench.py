@@ -37,7 +37,7 @@ from lsc_tui.bench.runner import (
 from lsc_tui.bench.selection import TaskSelection
 from lsc_tui.cli.errors import friendly_errors
 from lsc_tui.cli.exit_codes import ExitCode
-from lsc_tui.cli.options import ROLE_FLAGS
+from lsc_tui.cli.options import ROLE_FLAGS, model_role_options
 from lsc_tui.cli.run_cmd import engine_option, fake_provider
 from lsc_tui.errors import ConfigError
 from lsc_tui.events import (
@@ -258,18 +258,6 @@ def bench() -> None:
     """Benchmark pipelines on MBPP / MBPP+ with honest scoring."""
 
 
-def _role_options(func: Any) -> Any:
-    for flag, role in reversed(ROLE_FLAGS):
-        func = click.option(
-            flag,
-            role,
-            metavar="RECIPE[:QUANT]|PATH",
-            default=None,
-            help=f"Model for the {role.replace('_', ' ')} role.",
-        )(func)
-    return func
-
-
 @bench.command("mbpp")
 @click.option(
     "--tasks", default=None, metavar="SPEC", help="11-510, 11,12,15 or a mix."
@@ -288,7 +276,7 @@ def _role_options(func: Any) -> Any:
     help="Pipeline(s) to compare; repeat or separate with commas.",
 )
 @click.option("--max-iters", type=click.IntRange(min=1), default=None)
-@_role_options
+@model_role_options
 @click.option(
     "--visible",
     type=click.Choice(["first", "all"]),

@@ -16,8 +16,8 @@ ROLE_FLAGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def role_options(func: F) -> F:
-    """Add --pipeline and the three role flags (RECIPE[:QUANT] or a .gguf path)."""
+def model_role_options(func: F) -> F:
+    """Add the three role flags (each RECIPE[:QUANT] or a .gguf path)."""
     for flag, role in reversed(ROLE_FLAGS):
         func = click.option(
             flag,
@@ -26,6 +26,12 @@ def role_options(func: F) -> F:
             default=None,
             help=f"Model for the {role.replace('_', ' ')} role.",
         )(func)
+    return func
+
+
+def role_options(func: F) -> F:
+    """Add --pipeline and the three role flags."""
+    func = model_role_options(func)
     func = click.option(
         "--pipeline",
         "pipeline",
