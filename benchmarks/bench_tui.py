@@ -57,8 +57,10 @@ def run_headless(session: Any, request: Any) -> dict[str, float]:
     return speeds(list(session.run(request)))
 
 
-async def run_attached(session: Any, settings: Any, request: Any) -> dict[str, Any]:
-    """Run the same request in the app and probe key latency while it streams."""
+async def run_attached(
+    session: Any, settings: Any, request: Any, *, probe_keys: bool = True
+) -> dict[str, Any]:
+    """Run the same request in the app, optionally probing key latency meanwhile."""
     from textual import events as textual_events
 
     from lsc_tui.events import TokensGenerated
@@ -81,7 +83,8 @@ async def run_attached(session: Any, settings: Any, request: Any) -> dict[str, A
         while not dashboard.view.is_over:
             streaming = any(isinstance(e, TokensGenerated) for e in dashboard.events)
             if (
-                streaming
+                probe_keys
+                and streaming
                 and dashboard.view.current
                 and not dashboard.view.current.status
             ):
@@ -99,6 +102,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-keys",
+        action="store_true",
+        help="Measure tokens/s with the dashboard only watching (no diff toggles).",
+    )
     parser.add_argument(
         "--fake",
         action="store_true",
@@ -135,7 +143,11 @@ def main() -> None:
     attached: list[dict[str, Any]] = []
     for number in range(1, args.runs + 1):
         headless.append(run_headless(session, request))
-        attached.append(asyncio.run(run_attached(session, settings, request)))
+        attached.append(
+            asyncio.run(
+                run_attached(session, settings, request, probe_keys=not args.no_keys)
+            )
+        )
         print(
             f"run {number}: headless {headless[-1]['tok_s']:.1f} tok/s, "
             f"attached {attached[-1]['tok_s']:.1f} tok/s",
