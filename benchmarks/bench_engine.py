@@ -23,15 +23,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_models import DEFAULT_MODEL
+
 from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
 from lsc_tui.engine.llama import LlamaEngine
 
-DEFAULT_MODEL = (
-    Path.home()
-    / ".cache"
-    / "lsc-test-models"
-    / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-)
 SYSTEM = (
     "You are an expert Python programmer. Reply with the complete solution in one "
     "```python code block, followed by a short explanation."

@@ -21,15 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_models import DEFAULT_MODEL
+
 from lsc_tui.engine.base import ChatMessage, GenerationStats, ModelSpec, SamplingParams
 from lsc_tui.engine.llama import LlamaEngine
 
-DEFAULT_MODEL = (
-    Path.home()
-    / ".cache"
-    / "lsc-test-models"
-    / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-)
 MBPP_FILE = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "mbpp" / "mbpp.jsonl"
 )

@@ -26,9 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_MODEL = (
-    Path.home() / ".cache/lsc-test-models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-)
+from bench_models import DEFAULT_MODEL  # noqa: E402
+
 TASK = (
     "Write a Python function merge_sorted(a, b) that merges two sorted lists into one "
     "sorted list without calling sort() or sorted()."
