@@ -24,7 +24,7 @@ from lsc_tui.errors import ConfigError, TaskError
 from lsc_tui.events import RunFailed
 from lsc_tui.loop.result import result_from_events
 from lsc_tui.loop.session import RunRequest, Session
-from lsc_tui.settings import load_settings
+from lsc_tui.settings import Settings, load_settings
 from lsc_tui.tasks.model import Task
 
 
@@ -39,15 +39,26 @@ def fake_provider(engine: str | None) -> EngineProvider | None:
     return load_script(Path(engine.removeprefix("fake:")))
 
 
-def role_refs(
-    generator: str | None, syntax_critic: str | None, logic_critic: str | None
-) -> dict[str, str | None]:
-    """The role flags' values keyed by role name."""
-    return {
-        "generator": generator,
-        "syntax_critic": syntax_critic,
-        "logic_critic": logic_critic,
-    }
+def run_settings(
+    *,
+    pipeline: str | None,
+    max_iters: int | None,
+    generator: str | None,
+    syntax_critic: str | None,
+    logic_critic: str | None,
+    mbpp_visible: str | None = None,
+) -> Settings:
+    """Settings with the run flags the user actually passed on top."""
+    return load_settings(
+        cli={
+            "pipeline": pipeline,
+            "max_iters": max_iters,
+            "generator": generator,
+            "syntax_critic": syntax_critic,
+            "logic_critic": logic_critic,
+            "mbpp_visible": mbpp_visible,
+        }
+    )
 
 
 def engine_option(func: Any) -> Any:
@@ -57,19 +68,18 @@ def engine_option(func: Any) -> Any:
 
 def run_task(
     task: Task,
+    settings: Settings,
     *,
-    pipeline: str | None,
-    max_iters: int | None,
-    roles: dict[str, str | None],
     as_json: bool,
     engine: str | None,
 ) -> None:
-    """Run ``task`` through a Session, print the result, exit with our code."""
-    settings = load_settings(
-        cli={"pipeline": pipeline, "max_iters": max_iters, **roles}
-    )
+    """Run ``task`` through a Session, print the result, exit with our code.
+
+    The pipeline, role and iteration flags arrive inside ``settings`` (CLI over
+    environment over file), so the request itself only names the task.
+    """
     session = Session(settings, provider=fake_provider(engine))
-    request = RunRequest(task=task, pipeline=pipeline, max_iters=max_iters, roles=roles)
+    request = RunRequest(task=task)
     cancel = threading.Event()
     progress = ConsoleProgress(sys.stderr, live=not as_json or sys.stderr.isatty())
     collected = []
@@ -136,15 +146,15 @@ def solve(
             except (OSError, UnicodeDecodeError) as exc:
                 raise TaskError(f"cannot read tests file {tests_file}: {exc}") from None
             all_tests.extend(parse_tests(source))
-        task = typed_task(text, all_tests)
-        run_task(
-            task,
+        settings = run_settings(
             pipeline=pipeline,
             max_iters=max_iters,
-            roles=role_refs(generator, syntax_critic, logic_critic),
-            as_json=as_json,
-            engine=engine,
+            generator=generator,
+            syntax_critic=syntax_critic,
+            logic_critic=logic_critic,
         )
+        task = typed_task(text, all_tests)
+        run_task(task, settings, as_json=as_json, engine=engine)
 
 
 @click.command()
@@ -174,13 +184,13 @@ def mbpp(
     with friendly_errors():
         from lsc_tui.tasks.mbpp import load_mbpp_task
 
-        settings = load_settings(cli={"mbpp_visible": visible})
-        task = load_mbpp_task(number, visible=settings.mbpp_visible)  # type: ignore[arg-type]
-        run_task(
-            task,
+        settings = run_settings(
             pipeline=pipeline,
             max_iters=max_iters,
-            roles=role_refs(generator, syntax_critic, logic_critic),
-            as_json=as_json,
-            engine=engine,
+            generator=generator,
+            syntax_critic=syntax_critic,
+            logic_critic=logic_critic,
+            mbpp_visible=visible,
         )
+        task = load_mbpp_task(number, visible=settings.mbpp_visible)  # type: ignore[arg-type]
+        run_task(task, settings, as_json=as_json, engine=engine)
