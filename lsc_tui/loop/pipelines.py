@@ -55,6 +55,10 @@ class Pipeline:
     retry_temperature: float = 0.0
     """Generator temperature from iteration 2 on in loop pipelines; above 0 it stops
     a greedy small model from returning the very same failing code again."""
+    consensus_support: int = 0
+    """``select`` only: keep sampling until this many candidates that pass the
+    visible tests also agree on probe inputs (``loop.consensus``); 0 keeps the
+    first candidate that passes."""
 
     def required_roles(self) -> tuple[str, ...]:
         """The roles this pipeline's algorithm calls, in order."""
@@ -74,7 +78,15 @@ def _sampling(raw: Mapping[str, Any], where: str) -> SamplingParams:
 
 def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
     """Validate one pipeline recipe's TOML data; ``where`` names it in errors."""
-    allowed = {"name", "description", "kind", "max_iters", "roles", "sampling"}
+    allowed = {
+        "name",
+        "description",
+        "kind",
+        "max_iters",
+        "roles",
+        "sampling",
+        "consensus",
+    }
     unknown = set(data) - allowed
     if unknown:
         raise RecipeError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -106,6 +118,15 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         if role not in roles:
             raise RecipeError(f"{where}: kind {kind} needs a [roles.{role}] table")
     sampling = data.get("sampling", {})
+    consensus = data.get("consensus", {})
+    unknown = set(consensus) - {"support"}
+    if unknown:
+        raise RecipeError(f"{where}: unknown consensus key(s) {', '.join(unknown)}")
+    support = consensus.get("support", 0)
+    if not isinstance(support, int) or support < 0:
+        raise RecipeError(f"{where}: consensus.support must be a whole number >= 0")
+    if support and kind != "select":
+        raise RecipeError(f"{where}: [consensus] applies to kind select only")
     return Pipeline(
         name=str(data.get("name", "")),
         description=str(data.get("description", "")),
@@ -115,6 +136,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         sample_temperature=float(sampling.get("temperature", 0.8)),
         sample_top_p=float(sampling.get("top_p", 0.95)),
         retry_temperature=float(sampling.get("retry_temperature", 0.0)),
+        consensus_support=support,
     )
 
 

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsc_tui.engine.base import (
     ChatMessage,
@@ -49,16 +49,24 @@ from lsc_tui.events import (
     TokensGenerated,
 )
 from lsc_tui.loop import prompts
+from lsc_tui.loop.consensus import Consensus, Vote, group_votes, outcome_key, settled
 from lsc_tui.loop.critic import clean_reflection
 from lsc_tui.loop.extract import extract_code
 from lsc_tui.loop.harmonize import harmonize
 from lsc_tui.loop.pipelines import Pipeline
+from lsc_tui.loop.probes import probe_inputs
 from lsc_tui.sandbox.result import CheckResult, CompileError
+
+if TYPE_CHECKING:
+    from lsc_tui.sandbox import CallOutcome
 from lsc_tui.tasks.model import Task
 
 FLUSH_SECONDS = 0.04
 FLUSH_CHARS = 64
 NO_CODE = CompileError("NoCodeError", "the reply contains no Python code", None, None)
+PROBE_CALL_TIMEOUT_S = 1.0
+"""A probe is a comparison, not a verdict: a slow call just counts as 'timeout'."""
+PROBE_TOTAL_TIMEOUT_S = 4.0
 
 
 class SandboxLike(Protocol):
@@ -74,6 +82,17 @@ class SandboxLike(Protocol):
         setup: str = "",
         entry_point: str | None = None,
     ) -> CheckResult: ...
+
+    def call_batch(
+        self,
+        code: str,
+        entry_point: str,
+        inputs: Sequence[Sequence[Any]],
+        *,
+        setup: str = "",
+        per_call_timeout_s: float | None = None,
+        total_timeout_s: float | None = None,
+    ) -> list[CallOutcome]: ...
 
 
 HiddenScorer = Callable[[Task, str], HiddenScore | None]
@@ -124,6 +143,15 @@ class _Loop:
         self.started = clock()
         self.iteration = 0
         self.attempts: list[_Attempt] = []
+        self.votes: list[Vote] = []
+        """Passing candidates' behaviour on the probes (select with consensus)."""
+        self.probes = (
+            probe_inputs(task.visible_tests, task.entry_point)
+            if pipeline.kind == "select" and pipeline.consensus_support
+            else []
+        )
+        self.chosen: int | None = None
+        """The candidate consensus picked, when it picked one."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -359,7 +387,10 @@ class _Loop:
                 total,
                 self.clock() - begun,
             )
-            if ok:
+            if ok and self.probes:
+                if self.vote(iteration, code):
+                    return self.first_pass()
+            elif ok:
                 return iteration
             if iteration == self.max_iters or self.pipeline.kind == "one-shot":
                 break
@@ -367,15 +398,72 @@ class _Loop:
             if feedback:
                 yield FeedbackPrepared(self.run_id, iteration, self.at(), feedback)
             previous_reply = raw
-        return None
+        return self.first_pass()
+
+    def first_pass(self) -> int | None:
+        """The first iteration whose candidate passed every visible test."""
+        return next((a.iteration for a in self.attempts if a.ok), None)
+
+    def vote(self, iteration: int, code: str) -> bool:
+        """Run a passing candidate on the probes; True once consensus settles."""
+        assert self.task.entry_point is not None
+        outcomes = self.sandbox.call_batch(
+            code,
+            self.task.entry_point,
+            self.probes,
+            setup=self.task.setup_code,
+            per_call_timeout_s=PROBE_CALL_TIMEOUT_S,
+            total_timeout_s=PROBE_TOTAL_TIMEOUT_S,
+        )
+        behaviour = tuple(outcome_key(o.status, o.value, o.message) for o in outcomes)
+        self.votes.append(Vote(iteration, behaviour))
+        consensus = group_votes(self.votes)
+        self.chosen = consensus.winner
+        return settled(consensus, self.pipeline.consensus_support)
+
+    def consensus(self) -> Consensus:
+        return group_votes(self.votes)
 
     def final_attempt(self, first_pass: int | None) -> _Attempt | None:
         """The passing attempt, else the best: most tests passed, compiling, latest."""
         if not self.attempts:
             return None
+        if self.chosen is not None:
+            return self.attempts[self.chosen - 1]
         if first_pass is not None:
             return self.attempts[first_pass - 1]
         return max(self.attempts, key=lambda a: (a.passed, a.compiles, a.iteration))
+
+    def selection(self, final: _Attempt, first_pass: int | None) -> CandidateSelected:
+        """Why ``final`` was chosen; scores are group sizes under consensus."""
+        scores = tuple(float(a.passed) for a in self.attempts)
+        if first_pass is None:
+            reason = "no candidate passed; kept the one passing most visible tests"
+        elif not self.votes:
+            reason = "first candidate to pass every visible test"
+        else:
+            consensus = self.consensus()
+            passing = len(self.votes)
+            reason = (
+                f"{consensus.support} of {passing} candidates passing the visible "
+                f"tests agree on {len(self.probes)} probe inputs"
+            )
+            if consensus.support == 1 and passing == 1:
+                reason = (
+                    "the only candidate to pass the visible tests "
+                    f"(checked on {len(self.probes)} probe inputs)"
+                )
+            scores = tuple(
+                float(consensus.group_size(a.iteration)) for a in self.attempts
+            )
+        return CandidateSelected(
+            self.run_id,
+            self.iteration,
+            self.at(),
+            candidate=final.iteration,
+            reason=reason,
+            scores=scores,
+        )
 
     def events(self) -> Iterator[LoopEvent]:
         status = "failed"
@@ -399,19 +487,7 @@ class _Loop:
         final = self.final_attempt(first_pass)
         final_code = final.code if final else ""
         if self.pipeline.kind == "select" and final is not None:
-            reason = (
-                "first candidate to pass every visible test"
-                if first_pass is not None
-                else "no candidate passed; kept the one passing most visible tests"
-            )
-            yield CandidateSelected(
-                self.run_id,
-                self.iteration,
-                self.at(),
-                candidate=final.iteration,
-                reason=reason,
-                scores=tuple(float(a.passed) for a in self.attempts),
-            )
+            yield self.selection(final, first_pass)
         hidden = None
         if (
             self.score_hidden is not None

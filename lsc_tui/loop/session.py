@@ -157,7 +157,7 @@ class Session:
         def score(task: Task, code: str) -> Any:
             from lsc_tui.tasks.scoring import score_hidden
 
-            return score_hidden(task, code, sandbox)  # type: ignore[arg-type]
+            return score_hidden(task, code, sandbox)
 
         events = run_loop(
             request.task,

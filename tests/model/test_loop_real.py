@@ -31,9 +31,7 @@ def lsc(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def qwen_installed(lsc_home: Path, mbpp_cache: Path) -> None:
-    proc = lsc(
-        "models", "import", str(model_file("qwen2.5-coder-0.5b")), "--as", QWEN
-    )
+    proc = lsc("models", "import", str(model_file("qwen2.5-coder-0.5b")), "--as", QWEN)
     assert proc.returncode == 0, proc.stderr
 
 

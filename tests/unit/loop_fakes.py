@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lsc_tui.engine.base import SamplingParams
 from lsc_tui.loop.pipelines import Pipeline, RoleConfig
+from lsc_tui.sandbox import CallOutcome
 from lsc_tui.sandbox.result import CheckResult, CompileError, TestResult
 
 
-def make_pipeline(kind: str, max_iters: int = 3) -> Pipeline:
+def make_pipeline(
+    kind: str, max_iters: int = 3, consensus_support: int = 0
+) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
     if kind in ("two-stage", "three-stage"):
         roles["syntax_critic"] = RoleConfig("fake")
     if kind == "three-stage":
         roles["logic_critic"] = RoleConfig("fake")
-    return Pipeline(kind, kind, kind, max_iters, roles)  # type: ignore[arg-type]
+    return Pipeline(
+        kind,
+        kind,
+        kind,  # type: ignore[arg-type]
+        max_iters,
+        roles,
+        consensus_support=consensus_support,
+    )
 
 
 class FakeSandbox:
@@ -27,6 +38,7 @@ class FakeSandbox:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
+        self.batches: list[tuple[str, list[tuple[Any, ...]]]] = []
 
     def check_syntax(self, code: str) -> CompileError | None:
         try:
@@ -62,3 +74,26 @@ class FakeSandbox:
                 results.append(TestResult(test, "passed"))
         ok = all(r.status == "passed" for r in results) and results
         return CheckResult("passed" if ok else "failed", None, tuple(results))
+
+    def call_batch(
+        self,
+        code: str,
+        entry_point: str,
+        inputs: Sequence[Sequence[Any]],
+        *,
+        setup: str = "",
+        per_call_timeout_s: float | None = None,
+        total_timeout_s: float | None = None,
+    ) -> list[CallOutcome]:
+        self.batches.append((code, [tuple(args) for args in inputs]))
+        namespace: dict[str, Any] = {}
+        exec(code + "\n" + setup, namespace)
+        outcomes = []
+        for args in inputs:
+            try:
+                outcomes.append(CallOutcome("ok", namespace[entry_point](*args)))
+            except Exception as exc:
+                outcomes.append(
+                    CallOutcome("error", None, f"{type(exc).__name__}: {exc}")
+                )
+        return outcomes

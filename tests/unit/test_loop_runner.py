@@ -316,3 +316,78 @@ def test_retry_temperature_applies_from_iteration_two() -> None:
     pipeline = dataclasses.replace(make_pipeline("feedback"), retry_temperature=0.6)
     list(run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox()))
     assert seen == [0.0, 0.6]
+
+
+HACK = "```python\ndef add(a, b):\n    return a + b if a == 2 else a * b\n```"
+GOOD_TOO = "```python\ndef add(a, b):\n    return b + a\n```"
+
+
+def run_consensus(
+    replies: list[str], max_iters: int = 7, task: Task = TASK
+) -> tuple[list[LoopEvent], ScriptedEngine, FakeSandbox]:
+    engine = ScriptedEngine(replies)
+    sandbox = FakeSandbox()
+    events = list(
+        run_loop(
+            task,
+            make_pipeline("select", max_iters, consensus_support=2),
+            FakeProvider(engine),
+            sandbox,
+            run_id="r1",
+            clock=ticking_clock(),
+        )
+    )
+    return events, engine, sandbox
+
+
+def test_consensus_outvotes_a_greedy_candidate_that_only_fits_the_visible_test() -> (
+    None
+):
+    """Greedy passes the visible assert by luck; two samples agree and win."""
+    events, engine, sandbox = run_consensus([HACK, GOOD, GOOD_TOO, GOOD])
+    assert len(engine.prompts) == 3  # stops once two agree with a lead
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.success
+    assert final.first_pass_iteration == 1 and final.first_attempt_passed
+    assert "return a + b\n" in final.final_code
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert [e.candidate for e in selected] == [2]
+    assert "2 of 3" in selected[0].reason
+    assert selected[0].scores == (1.0, 2.0, 2.0)
+    # Every passing candidate ran on the same probes, visible arguments first.
+    probes = [inputs for _, inputs in sandbox.batches]
+    assert len(probes) == 3 and probes[0] == probes[1] == probes[2]
+    assert probes[0][0] == (2, 3) and len(probes[0]) > 3
+
+
+def test_consensus_stops_after_one_agreeing_sample() -> None:
+    events, engine, _ = run_consensus([GOOD, GOOD_TOO, HACK])
+    assert len(engine.prompts) == 2
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert [e.candidate for e in selected] == [1]
+
+
+def test_consensus_tie_at_the_budget_keeps_the_earliest() -> None:
+    events, engine, _ = run_consensus([HACK, GOOD], max_iters=2)
+    assert len(engine.prompts) == 2
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert [e.candidate for e in selected] == [1]
+    assert "1 of 2" in selected[0].reason
+
+
+def test_failing_candidates_do_not_vote() -> None:
+    events, _, sandbox = run_consensus([WRONG, GOOD, BROKEN, GOOD_TOO])
+    assert len(sandbox.batches) == 2  # only the two passing candidates ran probes
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert [e.candidate for e in selected] == [2]
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 2
+
+
+def test_without_literal_arguments_select_keeps_the_first_pass() -> None:
+    """No probe can be built, so consensus is off and the first pass stands."""
+    task = dataclasses.replace(TASK, visible_tests=("x = 2\nassert add(x, 3) == 5",))
+    events, engine, sandbox = run_consensus([GOOD, GOOD_TOO], task=task)
+    assert len(engine.prompts) == 1 and not sandbox.batches
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert selected[0].reason == "first candidate to pass every visible test"

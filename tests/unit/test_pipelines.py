@@ -68,3 +68,24 @@ def test_seed_defaults_are_the_seed_models() -> None:
 def test_invalid_recipes_are_rejected(data: dict[str, object], message: str) -> None:
     with pytest.raises(RecipeError, match=message):
         parse_pipeline(data, "test.toml")
+
+
+def test_consensus_table_is_validated() -> None:
+    from lsc_tui.errors import RecipeError
+    from lsc_tui.loop.pipelines import get_pipeline, parse_pipeline
+
+    assert get_pipeline("select").consensus_support == 2
+    base = {
+        "kind": "select",
+        "max_iters": 3,
+        "roles": {"generator": {"model": "m"}},
+    }
+    assert (
+        parse_pipeline({**base, "consensus": {"support": 3}}, "x").consensus_support
+        == 3
+    )
+    for bad in ({"support": -1}, {"support": "2"}, {"votes": 2}):
+        with pytest.raises(RecipeError):
+            parse_pipeline({**base, "consensus": bad}, "x")
+    with pytest.raises(RecipeError, match="select only"):
+        parse_pipeline({**base, "kind": "feedback", "consensus": {"support": 2}}, "x")
