@@ -24,10 +24,11 @@ from lsc_tui.errors import LscError, ModelError
 from lsc_tui.events import ROLES, LoopEvent
 from lsc_tui.settings import Settings
 from lsc_tui.tasks.model import Task
+from lsc_tui.tui.batching import coalesce_text
 from lsc_tui.tui.commands import app_commands
 from lsc_tui.tui.exports import export_run, save_code
 from lsc_tui.tui.messages import LoopEventPosted
-from lsc_tui.tui.screens.dashboard import DashboardScreen
+from lsc_tui.tui.screens.dashboard import LIVE_REFRESH_S, DashboardScreen
 from lsc_tui.tui.screens.error_modal import ErrorModal
 from lsc_tui.tui.screens.help import HelpScreen
 from lsc_tui.tui.screens.new_task import NewTaskScreen, TaskChoice
@@ -255,10 +256,15 @@ class LscApp(App[None]):
     def _run_loop(
         self, request: RunRequest, cancel: threading.Event, serial: int
     ) -> None:
-        """Iterate the session's events in a thread, posting one message per event."""
+        """Iterate the session's events in a thread and post them to the dashboard.
+
+        Streamed text is merged to the dashboard's repaint rate first: each post
+        wakes the UI thread, and wake-ups slow llama.cpp (see ``tui.batching``).
+        """
         worker = get_current_worker()
         dashboard = self.dashboard
-        for event in self.session.run(request, cancel):
+        events = self.session.run(request, cancel)
+        for event in coalesce_text(events, interval=LIVE_REFRESH_S):
             dashboard.post_message(LoopEventPosted(event, serial))
             if worker.is_cancelled:
                 cancel.set()

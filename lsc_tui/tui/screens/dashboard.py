@@ -44,7 +44,7 @@ from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
 
 NARROW_WIDTH = 120
 """Below this many columns the side panes move under the code pane."""
-LIVE_REFRESH_S = 0.08
+LIVE_REFRESH_S = 0.25
 """Streaming text is repainted at most this often, however fast tokens arrive."""
 
 
@@ -264,7 +264,6 @@ class DashboardScreen(Screen[None]):
             self.refresh_code()
         if "critic" in dirty:
             self.refresh_critic()
-        self.refresh_header()
 
     def shown_record(self) -> IterationRecord | None:
         """The iteration on screen."""

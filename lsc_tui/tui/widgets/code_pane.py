@@ -47,7 +47,7 @@ class CodePane(Vertical):
         """Render ``record``'s code (or its diff to ``previous``)."""
         view = self.view
         if record is None:
-            self.border_title = "code"
+            self._title("code")
             view.show("", language="text")
             return
         shown = record.shown
@@ -55,7 +55,7 @@ class CodePane(Vertical):
         if shown is not None and len(record.candidates) > 1:
             label += f" · candidate {shown.index}"
         if diff and previous is not None:
-            self.border_title = f"diff #{previous.number} → #{record.number}"
+            self._title(f"diff #{previous.number} → #{record.number}")
             view.show(
                 code_diff(
                     previous.code,
@@ -76,8 +76,13 @@ class CodePane(Vertical):
             label += f" · error line {shown.syntax_error.line}"
         if diff:
             label += " · (no previous iteration to diff)"
-        self.border_title = label
+        self._title(label)
         view.show(record.code, language="python", marked_line=marked)
+
+    def _title(self, title: str) -> None:
+        """Set the border title; assigning even the same one repaints the whole pane."""
+        if self.border_title != title:
+            self.border_title = title
 
     def append(self, text: str) -> None:
         """Append streamed text to the code view."""

@@ -27,6 +27,8 @@ from pygments.token import (  # type: ignore[import-untyped]
 )
 from rich.style import Style
 from textual.color import Color
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
 
@@ -101,6 +103,7 @@ class CodeView(TextArea):
         self.marked_line: int | None = None
         """Zero-based line to mark as erroneous, or None."""
         self._relex_from_line: int | None = None
+        self._rendered_gutter = 0
         self._lexers: dict[str, Lexer] = {
             "python": PythonLexer(stripnl=False, ensurenl=False),
             "diff": DiffLexer(stripnl=False, ensurenl=False),
@@ -147,17 +150,44 @@ class CodeView(TextArea):
         else:
             self.theme = THEME_NAME
 
+    def _refresh_size(self) -> None:
+        """Track the document's size without a screen-wide layout pass per new line.
+
+        TextArea assigns ``virtual_size``, a reactive that re-lays out the whole
+        screen; while code streams in that happened for every new line and cost
+        more CPU than drawing (CPU taken from llama.cpp on small machines). The
+        size only decides scrolling here, so it is set quietly and the scrollbars
+        are updated the way Textual's own layout does; a layout pass still happens
+        when a scrollbar appears or disappears (that reactive asks for one).
+        """
+        width, height = self.document.get_size(self.indent_width)
+        size = Size(width + self.gutter_width + 1, height)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
+
     def _build_highlight_map(self) -> None:
-        self._line_cache.clear()
         highlights = self._highlights
         first_line = self._relex_from_line or 0
         self._relex_from_line = None
-        if first_line:
-            # Streaming append: earlier lines are unchanged, re-lex only the tail.
+        gutter = self.gutter_width
+        if first_line and gutter == self._rendered_gutter:
+            # Streaming append: earlier lines are unchanged, so re-lex only the
+            # tail and keep their rendered strips (the cache key's third item is
+            # the document line).
             for line in [n for n in highlights if n >= first_line]:
                 del highlights[line]
+            cache = self._line_cache
+            # LRUCache has no __iter__, hence .keys().
+            for key in [k for k in cache.keys() if k[2] >= first_line]:  # noqa: SIM118
+                cache.discard(key)
         else:
             highlights.clear()
+            self._line_cache.clear()
+            first_line = 0
+        self._rendered_gutter = gutter
         lexer = self._lexers.get(self.code_language)
         if lexer is not None:
             document = self.document
