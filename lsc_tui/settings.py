@@ -2,12 +2,16 @@
 
 The file is ``<config>/config.toml``. Unknown keys and values of the wrong type are
 rejected with a message that names the file and the key, so typos never pass silently.
+``save_roles`` writes the per-role model choices back into that file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import re
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lsc_tui.errors import ConfigError
+from lsc_tui.events import ROLES
 from lsc_tui.paths import Paths, get_paths
 
 DEFAULT_PIPELINE = "select"
@@ -185,3 +190,114 @@ def load_settings(
     settings = Settings(paths=paths, **values)
     _validate(settings, source=str(config_path))
     return settings
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_KEY_LINE = re.compile(r"""^\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+_TOML_ESCAPES = {ord('"'): '\\"', ord("\\"): "\\\\"} | {
+    code: f"\\u{code:04X}" for code in (*range(0x20), 0x7F)
+}
+
+
+def save_roles(config_file: Path, roles: Mapping[str, str | None]) -> None:
+    """Set each role's model in ``config_file``, keeping every other line as it is.
+
+    Roles are top-level keys, so only their lines change and comments elsewhere
+    survive; None removes the key, so the pipeline's model applies again. The file
+    is replaced atomically and never written unless the edit re-parses as intended.
+
+    Raises:
+        ConfigError: the file cannot be read, parsed, safely edited or written.
+    """
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise ValueError(f"not a role: {', '.join(unknown)}")
+    path = config_file.resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {_reason(exc)}") from None
+    try:
+        current = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    expected = {key: value for key, value in current.items() if key not in roles}
+    expected.update({role: ref for role, ref in roles.items() if ref is not None})
+    edited = _set_top_level_strings(text, roles)
+    try:
+        safe = tomllib.loads(edited) == expected
+    except tomllib.TOMLDecodeError:
+        safe = False
+    if not safe:
+        raise ConfigError(
+            f"cannot update the roles in {path} safely; edit "
+            f"{', '.join(roles)} there by hand"
+        )
+    _write_atomically(path, edited)
+
+
+def _set_top_level_strings(text: str, values: Mapping[str, str | None]) -> str:
+    """Set, add or (for None) drop ``key = "value"`` lines before the first table."""
+    lines = text.splitlines(keepends=True)
+    end = next(
+        (i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines)
+    )
+    pending = dict(values)
+    head: list[str] = []
+    for line in lines[:end]:
+        match = _KEY_LINE.match(line)
+        key = next((g for g in match.groups() if g is not None), "") if match else ""
+        if key in pending:
+            value = pending.pop(key)
+            if value is not None:
+                head.append(f"{key} = {_toml_string(value)}\n")
+            continue
+        head.append(line)
+    added = [f"{k} = {_toml_string(v)}\n" for k, v in pending.items() if v is not None]
+    if added:
+        at = len(head)
+        while at and not head[at - 1].strip():
+            at -= 1
+        if at and not head[at - 1].endswith("\n"):
+            head[at - 1] += "\n"
+        if at == len(head) and end < len(lines):
+            added.append("\n")
+        head[at:at] = added
+    return "".join(head + lines[end:])
+
+
+def _toml_string(value: str) -> str:
+    """``value`` as a TOML basic string."""
+    return f'"{value.translate(_TOML_ESCAPES)}"'
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` via a temporary file in the same directory."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        replaced = False
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
+                temp.write(text)
+                temp.flush()
+                os.fsync(temp.fileno())
+            if path.exists():
+                os.chmod(temp_name, path.stat().st_mode & 0o7777)
+            os.replace(temp_name, path)
+            replaced = True
+        finally:
+            if not replaced:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+    except OSError as exc:
+        raise ConfigError(f"cannot save roles to {path}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    """A short, one-line reason for an I/O or decoding failure."""
+    return getattr(exc, "strerror", None) or (str(exc) or type(exc).__name__)

@@ -15,7 +15,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from lsc_tui.errors import LscError
+from lsc_tui.errors import ConfigError, LscError
+from lsc_tui.settings import save_roles
 from lsc_tui.tui.formatting import human_bytes, human_duration, role_label
 from lsc_tui.tui.messages import DownloadFinished, DownloadProgressed, PullProgress
 from lsc_tui.tui.model_rows import (
@@ -418,10 +419,24 @@ class ModelsScreen(Screen[None]):
         self.reload()
 
     def action_assign(self, role: str) -> None:
-        """Use the selected installed model for ``role`` in new runs."""
+        """Use the selected installed model for ``role`` now and in later sessions.
+
+        The choice is saved to the config file; if that fails the user is told and
+        the choice still holds until lsc exits.
+        """
         row = self.selected_row()
         if row is None or not row.installed:
             return
         self.lsc_app.roles[role] = row.ref
-        self.notify(f"{role_label(role)}: {row.ref}", title="Role assigned")
+        assigned = f"{role_label(role)}: {row.ref}"
+        try:
+            save_roles(self.lsc_app.settings.paths.config_file, {role: row.ref})
+        except ConfigError as error:
+            self.notify(
+                f"{assigned} for this session only; {error}",
+                title="Role not saved",
+                severity="error",
+            )
+        else:
+            self.notify(assigned, title="Role assigned")
         self.reload()
