@@ -52,7 +52,8 @@ def iteration_summary(record: IterationRecord, *, run_over: bool = False) -> str
     else:
         outcome = f"{record.passed}/{record.total}"
     duration = human_duration(record.seconds) if record.seconds is not None else ""
-    return f"{glyph} {record.number} {outcome:<6} {duration}".rstrip()
+    kept = " ★" if record.kept else ""
+    return f"{glyph} {record.number} {outcome:<6} {duration}{kept}".rstrip()
 
 
 def role_label(role: str) -> str:

@@ -96,7 +96,8 @@ class IterationRecord:
     number: int
     started_at: float
     candidates: list[CandidateRecord] = field(default_factory=list)
-    selected: int | None = None
+    kept: bool = False
+    """A selecting pipeline chose this iteration's candidate as the final code."""
     selection_reason: str = ""
     critics: list[CriticRecord] = field(default_factory=list)
     feedback: str = ""
@@ -117,14 +118,8 @@ class IterationRecord:
 
     @property
     def shown(self) -> CandidateRecord | None:
-        """The candidate the dashboard shows: the selected one, else the newest."""
-        if not self.candidates:
-            return None
-        if self.selected is not None:
-            for record in self.candidates:
-                if record.index == self.selected:
-                    return record
-        return self.candidates[-1]
+        """The candidate the dashboard shows: the newest."""
+        return self.candidates[-1] if self.candidates else None
 
     @property
     def code(self) -> str:
@@ -296,9 +291,11 @@ class RunView:
             case FeedbackPrepared():
                 self.iteration(event.iteration).feedback = event.feedback
             case CandidateSelected():
-                record = self.iteration(event.iteration)
-                record.selected = event.candidate
-                record.selection_reason = event.reason
+                # `select` draws one candidate per iteration: candidate N is
+                # iteration N's.
+                for record in self.iterations:
+                    record.kept = record.number == event.candidate
+                self.iteration(event.candidate).selection_reason = event.reason
             case IterationFinished():
                 record = self.iteration(event.iteration)
                 record.status = event.status

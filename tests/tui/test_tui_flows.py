@@ -298,3 +298,42 @@ async def test_keymap_from_settings_rebinds_keys(settings: Settings) -> None:
         assert app.screen is app.dashboard
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, NewTaskScreen)
+
+
+async def test_select_shows_the_kept_candidate_and_why(settings: Settings) -> None:
+    """Consensus keeps candidate 2 over a greedy one that only fits the visible test.
+
+    The timeline stars it, the dashboard shows its code, and the critic pane says
+    why it was kept.
+    """
+    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+    from lsc_tui.loop.session import RunRequest
+    from tests.tui.tui_helpers import add_task
+
+    fits_visible_only = (
+        "```python\ndef add_nums(a, b):\n    return a + b if a < 2 else a * b\n```"
+    )
+    right = "```python\ndef add_nums(a, b):\n    return a + b\n```"
+    also_right = "```python\ndef add_nums(a, b):\n    return b + a\n```"
+    provider = FakeProvider(
+        ScriptedEngine([fits_visible_only, right, also_right], model_id="fake")
+    )
+    app = app_with(settings, make_session(settings, provider))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.start_request(RunRequest(task=add_task(), pipeline="select"))
+        await wait_until(pilot, lambda: app.dashboard.view.finished is not None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dashboard = app.dashboard
+        assert [r.status for r in dashboard.view.iterations] == ["passed"] * 3
+        assert [r.kept for r in dashboard.view.iterations] == [False, True, False]
+        assert dashboard.shown_number == 2
+        assert dashboard.query_one(CodeView).text.endswith("return a + b\n")
+        timeline = dashboard.query_one("#timeline")
+        prompts = [
+            str(timeline.get_option_at_index(i).prompt)  # type: ignore[attr-defined]
+            for i in range(3)
+        ]
+        assert prompts[1].endswith("★") and not prompts[0].endswith("★")
+        critic = str(dashboard.query_one("#critic-text", Static).render())
+        assert "2 of 3 candidates passing the visible tests agree" in critic

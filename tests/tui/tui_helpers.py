@@ -1,4 +1,4 @@
-"""Shared helpers for TUI tests: a fake sandbox, a scripted session, a fixed clock."""
+"""Shared helpers for TUI tests: a scripted session, a fixed clock, fake stores."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
 from lsc_tui.events import LoopEvent
-from lsc_tui.sandbox.result import CheckResult, CompileError, TestResult
 from lsc_tui.settings import Settings, load_settings
 from lsc_tui.tasks.model import Task
 from lsc_tui.tasks.typed import typed_task
+from tests.unit.loop_fakes import FakeSandbox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 THREE_STAGE_LOG = FIXTURES / "tui_three_stage_run.jsonl"
@@ -31,55 +31,6 @@ WRONG_REPLY = "```python\ndef add_nums(a, b):\n    return a - b\n```"
 RIGHT_REPLY = "```python\ndef add_nums(a, b):\n    return a + b\n```"
 SYNTAX_CRITIC_REPLY = "The def line lacks a colon. Add ':' after the parameters."
 LOGIC_CRITIC_REPLY = "The function subtracts; it must add a and b. Use a + b."
-
-
-class FakeSandbox:
-    """Compiles with ``compile`` and runs asserts in-process (test code is ours)."""
-
-    def check_syntax(self, code: str) -> CompileError | None:
-        """The first syntax error, like the real sandbox reports it."""
-        try:
-            compile(code, "<candidate>", "exec")
-        except SyntaxError as exc:
-            return CompileError(
-                type(exc).__name__,
-                exc.msg or "",
-                exc.lineno,
-                exc.offset,
-                exc.text or "",
-            )
-        return None
-
-    def run_tests(
-        self,
-        code: str,
-        tests: Sequence[str],
-        *,
-        setup: str = "",
-        entry_point: str | None = None,
-    ) -> CheckResult:
-        """Run each assert against the code in a fresh namespace."""
-        error = self.check_syntax(code)
-        if error is not None:
-            return CheckResult("syntax_error", error)
-        results: list[TestResult] = []
-        for source in tests:
-            namespace: dict[str, Any] = {}
-            try:
-                exec(setup + "\n" + code, namespace)
-                exec(source, namespace)
-            except AssertionError as exc:
-                results.append(
-                    TestResult(source, "failed", str(exc) or "assertion failed")
-                )
-            except Exception as exc:
-                results.append(
-                    TestResult(source, "error", f"{type(exc).__name__}: {exc}")
-                )
-            else:
-                results.append(TestResult(source, "passed"))
-        verdict = "passed" if all(r.status == "passed" for r in results) else "failed"
-        return CheckResult(verdict, None, tuple(results))  # type: ignore[arg-type]
 
 
 class StepClock:

@@ -231,17 +231,20 @@ class DashboardScreen(Screen[None]):
             case CriticTokens():
                 if is_shown:
                     self._schedule_live_refresh("critic")
-            case (
-                CriticStarted()
-                | CriticFinished()
-                | FeedbackPrepared()
-                | CandidateSelected()
-            ):
+            case CriticStarted() | CriticFinished() | FeedbackPrepared():
                 if is_shown:
                     self.refresh_critic()
-                    if isinstance(event, CandidateSelected):
-                        self.render_all()
                 self.refresh_header()
+            case CandidateSelected():
+                # The kept candidate is the final code: show it (and why) when
+                # the user is following the run.
+                if self.following:
+                    newest = self.view.current
+                    self.following = newest is not None and (
+                        newest.number == event.candidate
+                    )
+                    self.shown_number = event.candidate
+                self.render_all()
             case IterationFinished():
                 self.refresh_timeline()
             case RunFinished() | RunFailed():

@@ -1,0 +1,152 @@
+"""Ablate `select` from one bench run: what each ingredient adds, on the same samples.
+
+`select` draws a fixed sequence of candidates (greedy first, then samples with
+seeds seed+2, seed+3, ...) and keeps going after the first visible pass until
+consensus settles. So one run holds, per task, the candidates that simpler
+selection rules would have seen, and their choices can be replayed exactly:
+
+- greedy: the first candidate only. Same prompt and sampling as `one-shot`.
+- first pass: the first candidate that passes the visible tests (the earlier
+  `select`; also the "up to 6 extra samples" anchor of the issue), else the
+  candidate passing most visible tests, as `select` falls back.
+- consensus: what the run chose (the current `select`).
+
+Hidden tests score each replayed choice after the fact, in the sandbox, exactly as
+the bench scores final code; they never influence a choice. Tokens are the
+generated tokens each rule would have spent (its candidates up to its stop).
+
+Usage: LSC_HOME=... python scripts/ablate_select.py docs/bench/plus378-select.jsonl
+       [--out docs/bench/plus378-ablation.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lsc_tui.bench.runner import read_records  # noqa: E402
+from lsc_tui.bench.stats import paired_gain, proportion  # noqa: E402
+
+RULES = ("greedy", "first_pass", "consensus")
+
+
+def _fallback(iterations: Sequence[Mapping[str, Any]]) -> int:
+    """Index of the candidate `select` keeps when none passes: most tests passed."""
+
+    def key(pair: tuple[int, Mapping[str, Any]]) -> tuple[int, bool, int]:
+        index, it = pair
+        passed = sum(1 for t in it.get("tests") or [] if t.get("status") == "passed")
+        return passed, it.get("syntax_error") is None, index
+
+    return max(enumerate(iterations), key=key)[0]
+
+
+def choices(record: Mapping[str, Any]) -> dict[str, int]:
+    """Candidate index (0-based) each rule keeps for one `select` record."""
+    iterations = record["iterations"]
+    passing = [i for i, it in enumerate(iterations) if it.get("status") == "passed"]
+    first = passing[0] if passing else _fallback(iterations)
+    selected = (record.get("selected") or {}).get("iteration")
+    chosen = selected - 1 if isinstance(selected, int) else first
+    return {"greedy": 0, "first_pass": first, "consensus": chosen}
+
+
+def main() -> None:
+    """Score each rule's choice on the hidden tests and write per-task rows."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("jsonl", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    from lsc_tui.sandbox import Sandbox
+    from lsc_tui.settings import load_settings
+    from lsc_tui.tasks.mbpp import load_mbpp_task
+    from lsc_tui.tasks.scoring import score_hidden
+
+    sandbox = Sandbox.from_settings(load_settings())
+    latest: dict[int, dict[str, Any]] = {}
+    for record in read_records(args.jsonl):
+        if record.get("pipeline") == "select" and record.get("status") != "error":
+            latest[int(record["task_id"])] = record
+    rows = []
+    for number in sorted(latest):
+        record = latest[number]
+        if not record["iterations"] or record.get("hidden") is None:
+            continue
+        task = load_mbpp_task(number, sandbox=sandbox)
+        picked = choices(record)
+        hidden: dict[int, bool] = {}
+        row: dict[str, Any] = {"task_id": number}
+        for rule in RULES:
+            index = picked[rule]
+            code = record["iterations"][index].get("code") or ""
+            if index not in hidden:
+                if code == record["final_code"]:
+                    hidden[index] = bool(record["hidden"]["passed"])
+                else:
+                    score = score_hidden(task, code, sandbox) if code.strip() else None
+                    hidden[index] = bool(score and score.passed)
+            stop = index if rule != "consensus" else len(record["iterations"]) - 1
+            if rule == "first_pass" and not any(
+                it.get("status") == "passed" for it in record["iterations"]
+            ):
+                stop = len(record["iterations"]) - 1
+            row[rule] = {
+                "candidate": index + 1,
+                "hidden": hidden[index],
+                "tokens": sum(
+                    it.get("gen_tokens", 0) for it in record["iterations"][: stop + 1]
+                ),
+                "candidates": stop + 1,
+            }
+        rows.append(row)
+        print(
+            f"{number}: " + " ".join(f"{r}={int(row[r]['hidden'])}" for r in RULES),
+            file=sys.stderr,
+        )
+    summary: dict[str, Any] = {"tasks": len(rows), "source": str(args.jsonl)}
+    for rule in RULES:
+        outcomes = [row[rule]["hidden"] for row in rows]
+        p = proportion(sum(outcomes), len(outcomes))
+        summary[rule] = {
+            "hidden_passed": p.successes,
+            "rate": round(p.rate, 4),
+            "ci": [round(p.low, 4), round(p.high, 4)],
+            "mean_tokens": round(
+                sum(row[rule]["tokens"] for row in rows) / max(1, len(rows)), 1
+            ),
+            "mean_candidates": round(
+                sum(row[rule]["candidates"] for row in rows) / max(1, len(rows)), 2
+            ),
+        }
+    for rule, base in (
+        ("first_pass", "greedy"),
+        ("consensus", "greedy"),
+        ("consensus", "first_pass"),
+    ):
+        gain = paired_gain(
+            [row[rule]["hidden"] for row in rows], [row[base]["hidden"] for row in rows]
+        )
+        summary[f"{rule}_vs_{base}"] = {
+            "wins": gain.candidate_only,
+            "losses": gain.baseline_only,
+            "gain_points": round(
+                100 * (gain.candidate_only - gain.baseline_only) / max(1, gain.n), 1
+            ),
+            "ci_points": [round(100 * gain.low, 1), round(100 * gain.high, 1)],
+        }
+    text = json.dumps({"summary": summary, "rows": rows}, indent=1)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
