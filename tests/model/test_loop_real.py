@@ -36,7 +36,9 @@ def qwen_installed(lsc_home: Path, mbpp_cache: Path) -> None:
 
 
 @pytest.mark.usefixtures("qwen_installed")
-@pytest.mark.parametrize(("number", "pipeline"), [(2, "three-stage"), (17, "feedback")])
+@pytest.mark.parametrize(
+    ("number", "pipeline"), [(2, "three-stage"), (17, "feedback"), (17, "select")]
+)
 def test_mbpp_json_end_to_end(number: int, pipeline: str) -> None:
     proc = lsc(
         "mbpp",
@@ -56,6 +58,11 @@ def test_mbpp_json_end_to_end(number: int, pipeline: str) -> None:
     first = result["iterations"][0]
     assert first["gen_tokens"] > 0 and first["code"]
     assert result["success"] == (proc.returncode == 0)
+    if pipeline == "select" and result["success"]:
+        # The kept candidate passed the visible tests; consensus says why.
+        kept = result["selected"]["iteration"]
+        assert result["iterations"][kept - 1]["status"] == "passed"
+        assert "probe inputs" in result["selected"]["reason"]
     # Hidden scoring is recomputed independently and must agree with the run.
     task = load_mbpp_task(number)
     rescored = score_hidden(task, result["final_code"], Sandbox())
