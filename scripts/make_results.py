@@ -31,7 +31,13 @@ from lsc_tui.bench.runner import read_records  # noqa: E402
 
 TITLES = {
     "seed25": "The seed's setting: 25 random MBPP test-split tasks",
+    "plus378": "MBPP+: all 378 tasks with EvalPlus hidden inputs",
     "plus100": "MBPP+: 100 random tasks with EvalPlus hidden inputs",
+}
+RULE_TITLES = {
+    "greedy": "greedy candidate only (one-shot's prompt and decoding)",
+    "first_pass": "first candidate to pass the visible tests (up to 7)",
+    "consensus": "consensus among passing candidates (`select`)",
 }
 STAND_IN_NOTE = (
     "The seed's critics were DeepSeek-Coder-1.3B-Instruct (syntax) and "
@@ -204,6 +210,7 @@ def bench_section(
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
+    lines += ablation_section(paths[0].parent / f"{name}-ablation.json")
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
         visible_passes = entry["visible"]["passed"]
@@ -257,6 +264,45 @@ def bench_section(
         "",
     ]
     return lines, summary, headline(title.split(":")[0], summary, len(task_ids))
+
+
+def ablation_section(path: Path) -> list[str]:
+    """What each ingredient of `select` adds, replayed on the same candidates."""
+    if not path.exists():
+        return []
+    summary = json.loads(path.read_text(encoding="utf-8"))["summary"]
+    lines = [
+        "### Ablation of `select`",
+        "",
+        f"Replayed from the `select` records ({summary['tasks']} tasks) by "
+        f"`python scripts/ablate_select.py {summary['source']}`: each rule's choice "
+        "among the same candidates, scored on the hidden tests afterwards. Tokens "
+        "count the candidates each rule needs before it stops.",
+        "",
+        "| rule | hidden pass | candidates/task | tokens/task |",
+        "|---|---|---|---|",
+    ]
+    for rule, title in RULE_TITLES.items():
+        entry = summary[rule]
+        low, high = entry["ci"]
+        lines.append(
+            f"| {title} | {100 * entry['rate']:.1f}% [{100 * low:.0f}-"
+            f"{100 * high:.0f}] | {entry['mean_candidates']:.2f} | "
+            f"{entry['mean_tokens']:.0f} |"
+        )
+    lines.append("")
+    for key, gain in summary.items():
+        if "_vs_" not in key:
+            continue
+        rule, base = key.split("_vs_")
+        low, high = gain["ci_points"]
+        lines.append(
+            f"- {rule.replace('_', ' ')} vs {base.replace('_', ' ')}: "
+            f"{gain['gain_points']:+.1f} points (95% CI [{low:+.1f}, {high:+.1f}]; "
+            f"{gain['wins']} wins, {gain['losses']} losses)"
+        )
+    lines.append("")
+    return lines
 
 
 def _gib(n_bytes: float) -> str:

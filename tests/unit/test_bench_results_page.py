@@ -92,3 +92,58 @@ def test_files_with_one_prefix_form_one_section(tmp_path: Path) -> None:
     # Paired on the same four tasks: select wins tasks 3 and 4.
     assert "**select**: hidden pass 100.0% (4/4" in page
     assert "+50.0 points" in page
+
+
+def load_ablation() -> ModuleType:
+    path = SCRIPT.parent / "ablate_select.py"
+    spec = importlib.util.spec_from_file_location("ablate_select", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_replays_each_rule_on_the_same_candidates() -> None:
+    """Greedy is candidate 1; first pass the first passing; consensus what ran."""
+    ablation = load_ablation()
+
+    def it(status: str, passed: int = 0) -> dict[str, object]:
+        tests = [{"status": "passed"}] * passed + [{"status": "failed"}]
+        return {"status": status, "tests": tests, "syntax_error": None}
+
+    run = {
+        "iterations": [it("failed"), it("passed"), it("passed")],
+        "selected": {"iteration": 3},
+    }
+    assert ablation.choices(run) == {"greedy": 0, "first_pass": 1, "consensus": 2}
+    # Nothing passed: both selecting rules fall back to the most tests passed.
+    none = {
+        "iterations": [it("failed", 1), it("failed", 2), it("syntax_error")],
+        "selected": {"iteration": 2},
+    }
+    assert ablation.choices(none) == {"greedy": 0, "first_pass": 1, "consensus": 1}
+
+
+def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
+    script = load_script()
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    rows = [record(t, "select", True, 2.0) for t in range(1, 4)]
+    (bench / "plus378-select.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )
+    rule = {"rate": 0.5, "ci": [0.2, 0.8], "mean_candidates": 1.5, "mean_tokens": 90}
+    gain = {"wins": 2, "losses": 1, "gain_points": 33.3, "ci_points": [-20.0, 70.0]}
+    summary = {
+        "tasks": 3,
+        "source": "plus378-select.jsonl",
+        "greedy": rule,
+        "first_pass": rule,
+        "consensus": rule,
+        "consensus_vs_greedy": gain,
+    }
+    (bench / "plus378-ablation.json").write_text(json.dumps({"summary": summary}))
+    page = script.build(bench)
+    assert "### Ablation of `select`" in page
+    assert "| consensus among passing candidates (`select`) | 50.0% [20-80] |" in page
+    assert "consensus vs greedy: +33.3 points (95% CI [-20.0, +70.0]" in page
