@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from lsc_tui.engine.base import (
     ChatMessage,
@@ -56,9 +56,7 @@ from lsc_tui.loop.harmonize import harmonize
 from lsc_tui.loop.pipelines import Pipeline
 from lsc_tui.loop.probes import probe_inputs
 from lsc_tui.sandbox.result import CheckResult, CompileError
-
-if TYPE_CHECKING:
-    from lsc_tui.sandbox import CallOutcome
+from lsc_tui.tasks.expected import BatchCaller
 from lsc_tui.tasks.model import Task
 
 FLUSH_SECONDS = 0.04
@@ -69,8 +67,8 @@ PROBE_CALL_TIMEOUT_S = 1.0
 PROBE_TOTAL_TIMEOUT_S = 4.0
 
 
-class SandboxLike(Protocol):
-    """The part of the sandbox the loop uses."""
+class SandboxLike(BatchCaller, Protocol):
+    """The part of the sandbox the loop uses (``call_batch`` runs consensus probes)."""
 
     def check_syntax(self, code: str) -> CompileError | None: ...
 
@@ -82,17 +80,6 @@ class SandboxLike(Protocol):
         setup: str = "",
         entry_point: str | None = None,
     ) -> CheckResult: ...
-
-    def call_batch(
-        self,
-        code: str,
-        entry_point: str,
-        inputs: Sequence[Sequence[Any]],
-        *,
-        setup: str = "",
-        per_call_timeout_s: float | None = None,
-        total_timeout_s: float | None = None,
-    ) -> list[CallOutcome]: ...
 
 
 HiddenScorer = Callable[[Task, str], HiddenScore | None]
