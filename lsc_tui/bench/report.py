@@ -17,7 +17,14 @@ from lsc_tui.bench.runner import mbpp_number
 from lsc_tui.bench.stats import mean, paired_gain, proportion
 
 BASELINE = "one-shot"
-PIPELINE_ORDER = ("one-shot", "feedback", "two-stage", "three-stage", "select")
+PIPELINE_ORDER = (
+    "one-shot",
+    "feedback",
+    "two-stage",
+    "three-stage",
+    "select",
+    "select-consensus",
+)
 
 
 def latest_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -37,7 +37,8 @@ def qwen_installed(lsc_home: Path, mbpp_cache: Path) -> None:
 
 @pytest.mark.usefixtures("qwen_installed")
 @pytest.mark.parametrize(
-    ("number", "pipeline"), [(2, "three-stage"), (17, "feedback"), (17, "select")]
+    ("number", "pipeline"),
+    [(2, "three-stage"), (17, "feedback"), (17, "select-consensus")],
 )
 def test_mbpp_json_end_to_end(number: int, pipeline: str) -> None:
     proc = lsc(
@@ -58,7 +59,7 @@ def test_mbpp_json_end_to_end(number: int, pipeline: str) -> None:
     first = result["iterations"][0]
     assert first["gen_tokens"] > 0 and first["code"]
     assert result["success"] == (proc.returncode == 0)
-    if pipeline == "select" and result["success"]:
+    if pipeline == "select-consensus" and result["success"]:
         # The kept candidate passed the visible tests; consensus says why.
         kept = result["selected"]["iteration"]
         assert result["iterations"][kept - 1]["status"] == "passed"

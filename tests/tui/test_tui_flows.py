@@ -320,7 +320,7 @@ async def test_select_shows_the_kept_candidate_and_why(settings: Settings) -> No
     )
     app = app_with(settings, make_session(settings, provider))
     async with app.run_test(size=(120, 40)) as pilot:
-        app.start_request(RunRequest(task=add_task(), pipeline="select"))
+        app.start_request(RunRequest(task=add_task(), pipeline="select-consensus"))
         await wait_until(pilot, lambda: app.dashboard.view.finished is not None)
         await app.workers.wait_for_complete()
         await pilot.pause()

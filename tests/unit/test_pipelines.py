@@ -22,6 +22,7 @@ def test_all_pipelines_load_and_reference_catalog_models() -> None:
         "two-stage",
         "three-stage",
         "select",
+        "select-consensus",
     }
     catalog = load_catalog()
     for pipeline in pipelines.values():
@@ -74,7 +75,8 @@ def test_consensus_table_is_validated() -> None:
     from lsc_tui.errors import RecipeError
     from lsc_tui.loop.pipelines import get_pipeline, parse_pipeline
 
-    assert get_pipeline("select").consensus_support == 2
+    assert get_pipeline("select-consensus").consensus_support == 2
+    assert get_pipeline("select").consensus_support == 0
     base = {
         "kind": "select",
         "max_iters": 3,

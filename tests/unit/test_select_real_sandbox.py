@@ -31,7 +31,7 @@ def test_consensus_replaces_a_hard_coded_visible_pass(tmp_path: Path) -> None:
     events = list(
         run_loop(
             task,
-            get_pipeline("select"),
+            get_pipeline("select-consensus"),
             FakeProvider(ScriptedEngine([HARD_CODED, RIGHT, RIGHT_TOO])),
             sandbox,
             score_hidden=lambda t, code: score_hidden(t, code, sandbox),
