@@ -1,22 +1,23 @@
-"""Ablate `select` from one bench run: what each ingredient adds, on the same samples.
+"""Ablate `select-consensus` from one bench run: what each ingredient adds.
 
-`select` draws a fixed sequence of candidates (greedy first, then samples with
-seeds seed+2, seed+3, ...) and keeps going after the first visible pass until
-consensus settles. So one run holds, per task, the candidates that simpler
-selection rules would have seen, and their choices can be replayed exactly:
+`select` and `select-consensus` draw the same fixed sequence of candidates (greedy
+first, then samples with seeds seed+2, seed+3, ...); `select-consensus` keeps
+going after the first visible pass until consensus settles. So one of its runs
+holds, per task, the candidates that simpler selection rules would have seen, and
+their choices can be replayed exactly:
 
 - greedy: the first candidate only. Same prompt and sampling as `one-shot`.
-- first pass: the first candidate that passes the visible tests (the earlier
-  `select`; also the "up to 6 extra samples" anchor of the issue), else the
-  candidate passing most visible tests, as `select` falls back.
-- consensus: what the run chose (the current `select`).
+- first pass: the first candidate that passes the visible tests (`select`; also
+  the "up to 6 extra samples" anchor), else the candidate passing most visible
+  tests, as `select` falls back.
+- consensus: what the run chose (`select-consensus`).
 
 Hidden tests score each replayed choice after the fact, in the sandbox, exactly as
 the bench scores final code; they never influence a choice. Tokens are the
 generated tokens each rule would have spent (its candidates up to its stop).
 
-Usage: LSC_HOME=... python scripts/ablate_select.py docs/bench/plus378-select.jsonl
-       [--out docs/bench/plus378-ablation.json]
+Usage: LSC_HOME=... python scripts/ablate_select.py \
+       docs/bench/plus378-select-consensus.jsonl --out docs/bench/plus378-ablation.json
 """
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def choices(record: Mapping[str, Any]) -> dict[str, int]:
     return {"greedy": 0, "first_pass": first, "consensus": chosen}
 
 
+def candidate_code(iteration: Mapping[str, Any], task: Any, rule: str) -> str:
+    """The code a rule would submit: `select` tests (and keeps) the harmonized
+    name; greedy stands for one-shot, which submits the reply's code as it is."""
+    from lsc_tui.loop.harmonize import harmonize
+
+    code = str(iteration.get("code") or "")
+    if rule != "greedy" and iteration.get("renamed"):
+        renamed = harmonize(code, task.entry_point)
+        if renamed is not None:
+            code = renamed[0]
+    return code
+
+
 def main() -> None:
     """Score each rule's choice on the hidden tests and write per-task rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,7 +87,9 @@ def main() -> None:
     sandbox = Sandbox.from_settings(load_settings())
     latest: dict[int, dict[str, Any]] = {}
     for record in read_records(args.jsonl):
-        if record.get("pipeline") == "select" and record.get("status") != "error":
+        if str(record.get("pipeline", "")).startswith("select") and (
+            record.get("status") != "error"
+        ):
             latest[int(record["task_id"])] = record
     rows = []
     for number in sorted(latest):
@@ -86,7 +102,7 @@ def main() -> None:
         row: dict[str, Any] = {"task_id": number}
         for rule in RULES:
             index = picked[rule]
-            code = record["iterations"][index].get("code") or ""
+            code = candidate_code(record["iterations"][index], task, rule)
             if index not in hidden:
                 if code == record["final_code"]:
                     hidden[index] = bool(record["hidden"]["passed"])
