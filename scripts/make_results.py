@@ -35,9 +35,9 @@ TITLES = {
     "plus100": "MBPP+: 100 random tasks with EvalPlus hidden inputs",
 }
 RULE_TITLES = {
-    "greedy": "greedy candidate only (one-shot's prompt and decoding)",
-    "first_pass": "first candidate to pass the visible tests (up to 7)",
-    "consensus": "consensus among passing candidates (`select`)",
+    "greedy": "greedy candidate only (one-shot's prompt, decoding and code)",
+    "first_pass": "first candidate to pass the visible tests, up to 7 (`select`)",
+    "consensus": "consensus among passing candidates (`select-consensus`)",
 }
 STAND_IN_NOTE = (
     "The seed's critics were DeepSeek-Coder-1.3B-Instruct (syntax) and "
@@ -272,9 +272,9 @@ def ablation_section(path: Path) -> list[str]:
         return []
     summary = json.loads(path.read_text(encoding="utf-8"))["summary"]
     lines = [
-        "### Ablation of `select`",
+        "### Ablation: what each ingredient of `select-consensus` adds",
         "",
-        f"Replayed from the `select` records ({summary['tasks']} tasks) by "
+        f"Replayed from the `select-consensus` records ({summary['tasks']} tasks) by "
         f"`python scripts/ablate_select.py {summary['source']}`: each rule's choice "
         "among the same candidates, scored on the hidden tests afterwards. Tokens "
         "count the candidates each rule needs before it stops.",
@@ -290,6 +290,21 @@ def ablation_section(path: Path) -> list[str]:
             f"{100 * high:.0f}] | {entry['mean_candidates']:.2f} | "
             f"{entry['mean_tokens']:.0f} |"
         )
+    oracle = summary.get("oracle")
+    if oracle:
+        share = oracle["hidden_passed"] / max(1, summary["tasks"])
+        lines.append(
+            f"| *yardstick, peeks at hidden tests:* some candidate passing the "
+            f"visible tests is right | {100 * share:.1f}% | | |"
+        )
+        lines += [
+            "",
+            f"The first visible pass fails the hidden tests (or nothing passes) in "
+            f"{oracle['first_pass_wrong']} tasks; in only "
+            f"{oracle['fixable_by_selection']} of them does another candidate that "
+            "passes the visible tests pass the hidden ones. The rest are wrong the "
+            "same way in every sample, so better selection cannot reach them.",
+        ]
     lines.append("")
     for key, gain in summary.items():
         if "_vs_" not in key:

@@ -144,6 +144,9 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
     }
     (bench / "plus378-ablation.json").write_text(json.dumps({"summary": summary}))
     page = script.build(bench)
-    assert "### Ablation of `select`" in page
-    assert "| consensus among passing candidates (`select`) | 50.0% [20-80] |" in page
+    assert "### Ablation: what each ingredient of `select-consensus` adds" in page
+    assert (
+        "| consensus among passing candidates (`select-consensus`) | 50.0% [20-80] |"
+        in page
+    )
     assert "consensus vs greedy: +33.3 points (95% CI [-20.0, +70.0]" in page
