@@ -5,8 +5,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lsc-installed
 # Built llama-cpp-python wheels are kept here so a fresh venv never rebuilds them.
-WHEELS ?= $(HOME)/.cache/lsc-tui/wheels
+# llama.cpp is compiled for the building CPU (-march=native), so the cache is keyed
+# by the CPU's feature flags: a wheel built on another machine could die of SIGILL.
+CPU_KEY := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | md5sum | cut -c1-12)
+WHEELS ?= $(HOME)/.cache/lsc-tui/wheels/$(or $(CPU_KEY),generic)
 LLAMA_CPP := llama-cpp-python==0.3.36
+# AMX off: some VMs advertise AMX in CPUID without enabling its register state, and
+# ggml's AMX matmul then dies on its first `tilezero` (seen on this project's CI
+# machines). GCC lets these explicit -mno-* flags win over -march=native.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS := -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 SYSTEM_PACKAGES := tmux bubblewrap
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -17,7 +25,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade "pip>=25.1"
 	mkdir -p $(WHEELS)
 	@echo "building $(LLAMA_CPP) once (about 5 minutes on 2 cores; cached in $(WHEELS))"
-	$(PY) -m pip wheel -q --no-deps --find-links $(WHEELS) -w $(WHEELS) $(LLAMA_CPP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -q --no-deps --no-cache-dir --find-links $(WHEELS) -w $(WHEELS) $(LLAMA_CPP)
 	$(PY) -m pip install -q --find-links $(WHEELS) -e . --group test --group dev
 	touch $(STAMP)
 
