@@ -6,6 +6,7 @@ dependency (session, model store, downloader, clock, memory probe) is injected t
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -24,11 +25,11 @@ from lsc_tui.errors import LscError, ModelError
 from lsc_tui.events import ROLES, LoopEvent
 from lsc_tui.settings import Settings
 from lsc_tui.tasks.model import Task
-from lsc_tui.tui.batching import coalesce_text
+from lsc_tui.tui.batching import SPARE_CORE_REPAINT_S, coalesce_text, repaint_interval
 from lsc_tui.tui.commands import app_commands
 from lsc_tui.tui.exports import export_run, save_code
 from lsc_tui.tui.messages import LoopEventPosted
-from lsc_tui.tui.screens.dashboard import LIVE_REFRESH_S, DashboardScreen
+from lsc_tui.tui.screens.dashboard import DashboardScreen
 from lsc_tui.tui.screens.error_modal import ErrorModal
 from lsc_tui.tui.screens.help import HelpScreen
 from lsc_tui.tui.screens.new_task import NewTaskScreen, TaskChoice
@@ -134,6 +135,7 @@ class LscApp(App[None]):
         start_task: Task | None = None,
         replay_events: list[LoopEvent] | None = None,
         check_models: bool = False,
+        repaint_s: float = SPARE_CORE_REPAINT_S,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -156,7 +158,9 @@ class LscApp(App[None]):
         self._serial = 0
         self._cancel: threading.Event | None = None
         self._loop_worker: Worker[None] | None = None
-        self.dashboard = DashboardScreen(clock=clock, memory_probe=memory_probe)
+        self.dashboard = DashboardScreen(
+            clock=clock, memory_probe=memory_probe, repaint_s=repaint_s
+        )
         """The one dashboard screen; runs always show there."""
         self._saved_switch_interval = sys.getswitchinterval()
         self.set_keymap(dict(settings.keymap))
@@ -264,7 +268,7 @@ class LscApp(App[None]):
         worker = get_current_worker()
         dashboard = self.dashboard
         events = self.session.run(request, cancel)
-        for event in coalesce_text(events, interval=LIVE_REFRESH_S):
+        for event in coalesce_text(events, interval=dashboard.repaint_s):
             dashboard.post_message(LoopEventPosted(event, serial))
             if worker.is_cancelled:
                 cancel.set()
@@ -475,6 +479,7 @@ def make_app(
     replay: str | None = None,
     memory_probe: Callable[[], int | None] | None = None,
     roles: Mapping[str, str | None] | None = None,
+    repaint_s: float | None = None,
 ) -> LscApp:
     """Build the app with every dependency injected.
 
@@ -490,6 +495,8 @@ def make_app(
         replay: a run id or JSONL file to replay instead of running.
         memory_probe: bytes of RAM in use (fix it for snapshots).
         roles: role -> model overrides from the command line.
+        repaint_s: how often streamed text is repainted; None picks it from the
+            cores left over by llama.cpp's threads (``tui.batching``).
 
     Raises:
         LscError: the MBPP task or the replayed run cannot be loaded.
@@ -510,6 +517,7 @@ def make_app(
         memory_probe=memory_probe or default_memory_probe,
         replay_events=replay_events,
         check_models=real_engine and mbpp is None and replay is None,
+        repaint_s=repaint_s if repaint_s is not None else default_repaint_s(settings),
     )
     for role, ref in (roles or {}).items():
         if ref:
@@ -517,6 +525,13 @@ def make_app(
     if mbpp is not None:
         app._start_task = app.load_mbpp(mbpp)
     return app
+
+
+def default_repaint_s(settings: Settings) -> float:
+    """The repaint interval for this machine and the configured llama.cpp threads."""
+    from lsc_tui.engine.llama import physical_cores
+
+    return repaint_interval(os.cpu_count(), settings.n_threads or physical_cores())
 
 
 def default_session(settings: Settings) -> Session:

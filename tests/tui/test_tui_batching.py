@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from lsc_tui.events import (
     CriticTokens,
@@ -11,7 +15,14 @@ from lsc_tui.events import (
     LoopEvent,
     TokensGenerated,
 )
-from lsc_tui.tui.batching import coalesce_text
+from lsc_tui.settings import load_settings
+from lsc_tui.tui.app import default_repaint_s
+from lsc_tui.tui.batching import (
+    SHARED_CORE_REPAINT_S,
+    SPARE_CORE_REPAINT_S,
+    coalesce_text,
+    repaint_interval,
+)
 from lsc_tui.tui.exports import read_events_jsonl
 from lsc_tui.tui.run_view import RunView
 from tests.tui.tui_helpers import THREE_STAGE_LOG
@@ -101,3 +112,22 @@ def test_a_recorded_run_folds_to_the_same_view() -> None:
         [c.text for c in r.critics] for r in plain.iterations
     ]
     assert merged.finished == plain.finished
+
+
+def test_repaint_interval_slows_down_only_when_llama_takes_every_core() -> None:
+    """A spare core repaints 4 times a second; a shared one once (bench-measured)."""
+    assert repaint_interval(8, 4) == SPARE_CORE_REPAINT_S
+    assert repaint_interval(2, 2) == SHARED_CORE_REPAINT_S
+    assert repaint_interval(None, 1) == SHARED_CORE_REPAINT_S
+    assert SHARED_CORE_REPAINT_S > SPARE_CORE_REPAINT_S
+
+
+def test_default_repaint_follows_the_configured_threads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """n_threads from the settings decides whether the UI shares llama's cores."""
+    monkeypatch.setenv("LSC_HOME", str(tmp_path))
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    settings = load_settings()
+    assert default_repaint_s(settings.replace(n_threads=4)) == SHARED_CORE_REPAINT_S
+    assert default_repaint_s(settings.replace(n_threads=2)) == SPARE_CORE_REPAINT_S

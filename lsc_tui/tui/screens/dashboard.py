@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -34,6 +35,7 @@ from lsc_tui.events import (
     TestsFinished,
     TokensGenerated,
 )
+from lsc_tui.tui.batching import SPARE_CORE_REPAINT_S
 from lsc_tui.tui.messages import LoopEventPosted
 from lsc_tui.tui.run_view import IterationRecord, RunView
 from lsc_tui.tui.widgets.code_pane import CodePane
@@ -44,8 +46,8 @@ from lsc_tui.tui.widgets.verdict_banner import VerdictBanner
 
 NARROW_WIDTH = 120
 """Below this many columns the side panes move under the code pane."""
-LIVE_REFRESH_S = 0.25
-"""Streaming text is repainted at most this often, however fast tokens arrive."""
+HEADER_REFRESH_S = 1.0
+"""The header's clock, speed and RAM are redrawn about this often."""
 
 
 class DashboardScreen(Screen[None]):
@@ -92,10 +94,13 @@ class DashboardScreen(Screen[None]):
         *,
         clock: Callable[[], float],
         memory_probe: Callable[[], int | None],
+        repaint_s: float = SPARE_CORE_REPAINT_S,
     ) -> None:
         super().__init__(id="dashboard")
         self._clock = clock
         self._memory_probe = memory_probe
+        self.repaint_s = repaint_s
+        """Streaming text is repainted at most this often (see ``tui.batching``)."""
         self.view = RunView()
         """The state of the run on screen."""
         self.events: list[LoopEvent] = []
@@ -106,6 +111,8 @@ class DashboardScreen(Screen[None]):
         self._composed = False
         self._live_refresh_pending = False
         self._dirty_panes: set[str] = set()
+        self._last_live_refresh = float("-inf")
+        self._header_drawn_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         """Header strip, the pane grid, the verdict banner and the footer."""
@@ -132,7 +139,7 @@ class DashboardScreen(Screen[None]):
         self._composed = True
         self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
         self.render_all()
-        self.set_interval(1.0, self.refresh_header, name="header-clock")
+        self.set_interval(HEADER_REFRESH_S, self._tick_header, name="header-clock")
 
     def on_resize(self, event: Resize) -> None:
         """Rearrange the panes when the terminal gets narrow or wide."""
@@ -254,15 +261,20 @@ class DashboardScreen(Screen[None]):
     # -- rendering -----------------------------------------------------------------
 
     def _schedule_live_refresh(self, pane: str) -> None:
-        """Coalesce streaming updates of ``pane`` to about a dozen repaints a second."""
+        """Coalesce streaming updates of ``pane`` to one repaint per ``repaint_s``."""
         self._dirty_panes.add(pane)
         if not self._live_refresh_pending:
             self._live_refresh_pending = True
-            self.set_timer(LIVE_REFRESH_S, self._live_refresh)
+            self.set_timer(self.repaint_s, self._live_refresh)
 
     def _live_refresh(self) -> None:
         self._live_refresh_pending = False
+        self._last_live_refresh = now = time.monotonic()
         dirty, self._dirty_panes = self._dirty_panes, set()
+        # While text streams the header rides along in these frames, so one
+        # compositor pass draws both (the clock's own tick then stands aside).
+        if now - self._header_drawn_at >= HEADER_REFRESH_S - self.repaint_s / 2:
+            self.refresh_header()
         if "code" in dirty:
             self.refresh_code()
         if "critic" in dirty:
@@ -290,10 +302,16 @@ class DashboardScreen(Screen[None]):
             return max(0.0, self._clock() - self._run_started_clock)
         return self.view.elapsed_from_events
 
+    def _tick_header(self) -> None:
+        """The header clock, unless streaming repaints are already drawing it."""
+        if time.monotonic() - self._last_live_refresh > HEADER_REFRESH_S:
+            self.refresh_header()
+
     def refresh_header(self) -> None:
-        """Re-render the header strip (also called once a second)."""
+        """Re-render the header strip (also about once a second while running)."""
         if not self._composed:
             return
+        self._header_drawn_at = time.monotonic()
         self.query_one(HeaderStrip).show(
             self.view,
             elapsed=self.elapsed(),
