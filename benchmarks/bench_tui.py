@@ -6,8 +6,9 @@ Both modes run the same greedy one-shot generation of the same task with the sam
 loaded model (one Session), alternating headless and attached runs so machine noise
 hits both alike. "Attached" is the real app built by ``make_app`` running headless
 (Textual's test driver: full layout and rendering, no terminal writes), fed by the
-run worker exactly as in ``lsc``. While it streams, a key press is posted every
-150 ms and the time until its action runs is recorded.
+run worker exactly as in ``lsc``. While it streams, a key press (the diff toggle,
+which redraws the whole code pane) is posted every ``--key-interval`` seconds and
+the time until its action runs is recorded.
 """
 
 from __future__ import annotations
@@ -77,7 +78,12 @@ def run_headless(session: Any, request: Any) -> dict[str, float]:
 
 
 async def run_attached(
-    session: Any, settings: Any, request: Any, *, probe_keys: bool = True
+    session: Any,
+    settings: Any,
+    request: Any,
+    *,
+    probe_keys: bool = True,
+    key_interval: float = 1.0,
 ) -> dict[str, Any]:
     """Run the same request in the app, optionally probing key latency meanwhile."""
     from textual import events as textual_events
@@ -109,7 +115,7 @@ async def run_attached(
             ):
                 posted.append(time.perf_counter())
                 app.post_message(textual_events.Key("d", "d"))
-            await pilot.pause(0.15)
+            await pilot.pause(key_interval)
         await app.workers.wait_for_complete()
         result = speeds(dashboard.events)
     result["latencies"] = latencies
@@ -125,6 +131,12 @@ def main() -> None:
         "--no-keys",
         action="store_true",
         help="Measure tokens/s with the dashboard only watching (no diff toggles).",
+    )
+    parser.add_argument(
+        "--key-interval",
+        type=float,
+        default=1.0,
+        help="Seconds between probing key presses (0.15 is a stress test).",
     )
     parser.add_argument(
         "--fake",
@@ -164,7 +176,13 @@ def main() -> None:
         headless.append(run_headless(session, request))
         attached.append(
             asyncio.run(
-                run_attached(session, settings, request, probe_keys=not args.no_keys)
+                run_attached(
+                    session,
+                    settings,
+                    request,
+                    probe_keys=not args.no_keys,
+                    key_interval=args.key_interval,
+                )
             )
         )
         print(
@@ -181,6 +199,7 @@ def main() -> None:
     summary = {
         "model": "scripted fake engine" if args.fake else args.model.name,
         "runs": args.runs,
+        "key_interval_s": None if args.no_keys else args.key_interval,
         "tokens_per_run": headless[0]["tokens"],
         "headless_tok_s": [round(r["tok_s"], 2) for r in headless],
         "attached_tok_s": [round(r["tok_s"], 2) for r in attached],
