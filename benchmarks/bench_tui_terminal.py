@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,12 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 from bench_models import DEFAULT_MODEL  # noqa: E402
 from bench_tui import TASK, TESTS  # noqa: E402
-from tmux_driver import PYTHON, TmuxSession, tmux_available  # noqa: E402
+from tmux_driver import (  # noqa: E402
+    PYTHON,
+    TmuxSession,
+    tmux_available,
+    type_task,
+)
 
 POLL_S = 3.0
 """How often the screen is captured; each capture is a process that costs CPU
@@ -76,17 +80,6 @@ def run_headless(home: Path, model: Path) -> float:
     return speed(json.loads(done.stdout))
 
 
-def wait_for(tmux: TmuxSession, text: str, within_s: float) -> str:
-    """Poll the screen (slowly) until ``text`` shows."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        screen = tmux.capture()
-        if text in screen:
-            return screen
-        time.sleep(POLL_S)
-    raise SystemExit(f"timed out waiting for {text!r}; screen:\n{tmux.capture()}")
-
-
 def run_terminal(home: Path, model: Path, size: tuple[int, int]) -> float:
     """The real dashboard in tmux: type the task, start it, wait for the verdict."""
     tmux = TmuxSession(width=size[0], height=size[1])
@@ -105,15 +98,14 @@ def run_terminal(home: Path, model: Path, size: tuple[int, int]) -> float:
             ],
             env,
         )
-        wait_for(tmux, "New task", 60)
-        tmux.send("n")
-        wait_for(tmux, "Description", 20)
-        tmux.send(TASK, literal=True)
-        tmux.send("Tab")
-        tmux.send(TESTS[0], literal=True)
-        time.sleep(1.0)
-        tmux.send("C-s", pause_s=0)
-        wait_for(tmux, "ED visible tests", 300)  # PASSED or FAILED
+        tmux.wait_for(lambda s: "New task" in s, 60, "the dashboard")
+        type_task(tmux, TASK, TESTS)
+        tmux.wait_for(
+            lambda s: "ED visible tests" in s,  # PASSED or FAILED
+            300,
+            "the verdict",
+            poll_s=POLL_S,
+        )
         tmux.send("q")
     finally:
         tmux.kill()

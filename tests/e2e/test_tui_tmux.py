@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import test_model_path as model_path
-from tests.e2e.tmux_driver import PYTHON, ROOT, TmuxSession, tmux_available
+from tests.e2e.tmux_driver import (
+    PYTHON,
+    ROOT,
+    TmuxSession,
+    tmux_available,
+    type_task,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -44,24 +50,6 @@ def lsc_env(home: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "TERM": "xterm-256color",
     }
-
-
-def type_task(tmux: TmuxSession, description: str, tests: tuple[str, ...]) -> None:
-    """Open New task, type the description and tests, and start."""
-    tmux.send("n", pause_s=0.3)
-    tmux.wait_for(lambda s: "Description" in s, 20, "the New task screen")
-    # Keys sent in one burst can be read as a paste; let each part land first.
-    tmux.send(description, literal=True)
-    # The text area soft-wraps, so wait for the last word rather than a phrase.
-    last_word = description.split()[-1]
-    tmux.wait_for(lambda s: last_word in s, 10, "the description")
-    tmux.send("Tab")
-    for number, test in enumerate(tests):
-        if number:
-            tmux.send("Enter")
-        tmux.send(test, literal=True)
-        tmux.wait_for(lambda s, test=test: test in s, 10, "a typed test")
-    tmux.send("C-s")
 
 
 def quit_app(tmux: TmuxSession) -> None:

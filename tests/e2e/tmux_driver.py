@@ -88,13 +88,19 @@ class TmuxSession:
         time.sleep(pause_s)
 
     def wait_for(
-        self, predicate: Callable[[str], bool], within_s: float, what: str
+        self,
+        predicate: Callable[[str], bool],
+        within_s: float,
+        what: str,
+        *,
+        poll_s: float = 0.2,
     ) -> str:
         """Poll the screen until ``predicate(screen)``; fail with the last screen.
 
         ``within_s`` is the wait on an idle machine; it is stretched by PATIENCE
         because a saturated 2-core CI box can take many times longer to start
         Python and Textual. A fast pass returns as soon as the text appears.
+        Each poll runs a tmux client; benchmarks poll less often (``poll_s``).
         """
         deadline = time.monotonic() + within_s * PATIENCE
         screen = ""
@@ -102,7 +108,7 @@ class TmuxSession:
             screen = self.capture()
             if predicate(screen):
                 return screen
-            time.sleep(0.2)
+            time.sleep(poll_s)
         raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
 
     def pane_dead(self) -> bool:
@@ -122,3 +128,21 @@ class TmuxSession:
             capture_output=True,
             check=False,
         )
+
+
+def type_task(tmux: TmuxSession, description: str, tests: tuple[str, ...]) -> None:
+    """Open New task, type the description and tests, and start."""
+    tmux.send("n", pause_s=0.3)
+    tmux.wait_for(lambda s: "Description" in s, 20, "the New task screen")
+    # Keys sent in one burst can be read as a paste; let each part land first.
+    tmux.send(description, literal=True)
+    # The text area soft-wraps, so wait for the last word rather than a phrase.
+    last_word = description.split()[-1]
+    tmux.wait_for(lambda s: last_word in s, 10, "the description")
+    tmux.send("Tab")
+    for number, test in enumerate(tests):
+        if number:
+            tmux.send("Enter")
+        tmux.send(test, literal=True)
+        tmux.wait_for(lambda s, test=test: test in s, 10, "a typed test")
+    tmux.send("C-s")
