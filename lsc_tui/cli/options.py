@@ -37,6 +37,9 @@ def role_options(func: F) -> F:
         "pipeline",
         default=None,
         metavar="NAME",
-        help="Pipeline recipe: one-shot, feedback, two-stage, three-stage, select.",
+        help=(
+            "Pipeline recipe: one-shot, feedback, two-stage, three-stage, select "
+            "(the default), select-consensus."
+        ),
     )(func)
     return func

@@ -40,7 +40,14 @@ if TYPE_CHECKING:
 Downloader = Callable[[str, Callable[[Any], None], threading.Event], Any]
 """(ref, progress callback, cancel event) -> installed path; raises LscError."""
 
-FALLBACK_PIPELINES = ("one-shot", "feedback", "two-stage", "three-stage", "select")
+FALLBACK_PIPELINES = (
+    "one-shot",
+    "feedback",
+    "two-stage",
+    "three-stage",
+    "select",
+    "select-consensus",
+)
 GIL_SWITCH_INTERVAL_S = 0.001
 """While the app runs, hand the GIL over faster so the inference thread waits less
 on the UI thread (CPython's default is 5 ms)."""
