@@ -210,6 +210,7 @@ def bench_section(
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
+    lines += select_vs_each(records, planned)
     lines += ablation_section(paths[0].parent / f"{name}-ablation.json")
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
@@ -264,6 +265,38 @@ def bench_section(
         "",
     ]
     return lines, summary, headline(title.split(":")[0], summary, len(task_ids))
+
+
+def select_vs_each(
+    records: Sequence[Mapping[str, Any]], pipelines: Sequence[str]
+) -> list[str]:
+    """`select` paired against every other pipeline on the tasks both finished."""
+    others = [p for p in pipelines if p != "select"]
+    if "select" not in pipelines or not others:
+        return []
+    lines = [
+        "`select` against each pipeline, paired on the tasks both finished "
+        "(hidden-test pass rate; wins/losses are tasks only one of the two passes; "
+        "p from an exact McNemar test):",
+        "",
+        "| select vs | tasks | gain | 95% CI | wins / losses | p | time | tokens |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for other in others:
+        entry = summarize(records, baseline=other)["pipelines"].get("select", {})
+        gain = entry.get("gain_vs_baseline", {}).get("hidden")
+        if not gain or not gain["n"]:
+            continue
+        time_ratio = entry.get("time_ratio_vs_baseline")
+        token_ratio = entry.get("token_ratio_vs_baseline")
+        lines.append(
+            f"| {other} | {gain['n']} | {100 * gain['diff']:+.1f} pts | "
+            f"[{100 * gain['ci_low']:+.1f}, {100 * gain['ci_high']:+.1f}] | "
+            f"{gain['wins']} / {gain['losses']} | {gain['p_value']:.3f} | "
+            f"{'-' if time_ratio is None else f'{time_ratio:.2f}x'} | "
+            f"{'-' if token_ratio is None else f'{token_ratio:.2f}x'} |"
+        )
+    return [*lines, ""]
 
 
 def ablation_section(path: Path) -> list[str]:
