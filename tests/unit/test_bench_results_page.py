@@ -150,3 +150,19 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
         in page
     )
     assert "consensus vs greedy: +33.3 points (95% CI [-20.0, +70.0]" in page
+
+
+def test_select_is_paired_against_every_other_pipeline() -> None:
+    """Each pipeline gets a row: select's wins and losses on the shared tasks."""
+    module = load_script()
+    rows = [record(t, "one-shot", t <= 2, 2.0) for t in range(1, 7)]
+    rows += [record(t, "feedback", t in (1, 6), 4.0) for t in range(1, 7)]
+    rows += [record(t, "select", t <= 4, 6.0) for t in range(1, 5)]
+    lines = module.select_vs_each(rows, ["one-shot", "feedback", "select"])
+    table = "\n".join(lines)
+    # One-shot: select passes 3 and 4 that one-shot fails, and loses none (4 shared).
+    assert "| one-shot | 4 | +50.0 pts |" in table and "| 2 / 0 |" in table
+    # Feedback passes 1 (shared with select); select also passes 2, 3, 4.
+    assert "| feedback | 4 | +75.0 pts |" in table and "| 3 / 0 |" in table
+    assert "| 3.00x |" in table and "| 1.50x |" in table
+    assert module.select_vs_each(rows, ["one-shot", "feedback"]) == []
