@@ -127,6 +127,39 @@ async def test_midrun_replay_streams_into_code_pane(settings: Settings) -> None:
         assert code.text == partial + "  # more"
 
 
+async def test_streamed_text_is_repainted_at_most_once_per_interval(
+    settings: Settings,
+) -> None:
+    """A token batch after a quiet spell shows at once; the next waits its turn."""
+    app = make_app(
+        settings,
+        replay=str(THREE_STAGE_MIDRUN_LOG),
+        clock=lambda: 100.0,
+        memory_probe=lambda: 1_500_000_000,
+        store=None,
+        repaint_s=2.0,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.dashboard
+        code = screen.query_one(CodeView)
+        partial = code.text
+        screen.run_serial = 7
+        last = screen.events[-1]
+
+        def post(text: str, at: float) -> None:
+            event = TokensGenerated(last.run_id, 2, last.at + at, text)
+            screen.post_message(LoopEventPosted(event, 7))
+
+        post("  # one", 0.1)
+        await pilot.pause()
+        assert code.text == partial + "  # one"  # no repaint for a while: at once
+        post("  # two", 0.2)
+        await pilot.pause()
+        assert code.text == partial + "  # one"  # held back: one repaint per 2 s
+        await wait_until(pilot, lambda: code.text.endswith("  # one  # two"))
+
+
 async def test_palette_lists_every_action(settings: Settings) -> None:
     """The command palette offers each app action by name."""
     app = fixed_app(settings, str(THREE_STAGE_LOG))

@@ -261,11 +261,17 @@ class DashboardScreen(Screen[None]):
     # -- rendering -----------------------------------------------------------------
 
     def _schedule_live_refresh(self, pane: str) -> None:
-        """Coalesce streaming updates of ``pane`` to one repaint per ``repaint_s``."""
+        """Repaint streaming ``pane`` now, or when ``repaint_s`` has passed since the
+        last streaming repaint, so text is never held back longer than that."""
         self._dirty_panes.add(pane)
-        if not self._live_refresh_pending:
+        if self._live_refresh_pending:
+            return
+        wait = self._last_live_refresh + self.repaint_s - time.monotonic()
+        if wait <= 0:
+            self._live_refresh()
+        else:
             self._live_refresh_pending = True
-            self.set_timer(self.repaint_s, self._live_refresh)
+            self.set_timer(wait, self._live_refresh)
 
     def _live_refresh(self) -> None:
         self._live_refresh_pending = False
