@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -40,6 +41,8 @@ END_OF_TURN_TEXTS = ("<|im_end|>", "<|EOT|>", "<|end|>", "<|endoftext|>", "<|eot
 _LOCK_POLL_S = 0.05
 _ABORT_HOOK_MIN_TOKENS = 64
 """Prompts with fewer new tokens than this decode too fast to need the abort hook."""
+_ABORTED_DECODE = "llama_decode returned 2"
+"""llama-cpp-python's error when the abort hook stopped a decode."""
 _NATIVE_LOG: deque[str] = deque(maxlen=64)
 _NATIVE_LOG_STATE: dict[str, Any] = {}
 
@@ -87,6 +90,32 @@ def _llama_cpp() -> Any:
         _NATIVE_LOG_STATE["callback"] = keep_native_log  # keeps the pointer alive
         llama_cpp.llama_log_set(keep_native_log, ctypes.c_void_p(0))
     return llama_cpp
+
+
+def _drop_interrupt_reports(unraisable: Any) -> bool:
+    """Whether ``unraisable`` is a Ctrl+C that landed in the abort hook.
+
+    ctypes reports an exception raised inside a callback as "Exception ignored"
+    with a traceback on stderr. The token loop raises that interrupt again (see
+    ``LlamaEngine._generate``), so the report is only noise in the user's terminal.
+    """
+    return issubclass(unraisable.exc_type, KeyboardInterrupt) and (
+        getattr(unraisable.object, "__name__", None) == "_should_abort"
+    )
+
+
+def _install_interrupt_report_filter() -> None:
+    """Wrap ``sys.unraisablehook`` once to drop those reports, passing on the rest."""
+    previous = sys.unraisablehook
+    if getattr(previous, "lsc_abort_filter", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        if not _drop_interrupt_reports(unraisable):
+            previous(unraisable)
+
+    hook.lsc_abort_filter = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def physical_cores() -> int:
@@ -386,6 +415,7 @@ class LlamaEngine:
         self._last_stats: GenerationStats | None = None
         self._cancel: threading.Event | None = None
         llama_cpp = _llama_cpp()
+        _install_interrupt_report_filter()
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
         self._no_abort = llama_cpp.ggml_abort_callback()
 
@@ -533,6 +563,13 @@ class LlamaEngine:
                     if cancel.is_set():
                         finish = "cancelled"
                         break
+                    if armed and str(exc).endswith(_ABORTED_DECODE):
+                        # Only the abort hook aborts a decode, and it said no: a
+                        # signal handler (Ctrl+C, or SIGTERM raised as one) fired
+                        # inside the hook, where ctypes swallowed the exception.
+                        # Raise it again so the interrupt is not taken for an
+                        # engine failure.
+                        raise KeyboardInterrupt from None
                     raise EngineError(
                         f"generation failed in {self.model_id} ({exc}); "
                         "try again or reload the model"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -238,6 +240,75 @@ def test_cancel_interrupts_a_long_prompt(engine: LlamaEngine) -> None:
     assert text
     assert engine.last_stats is not None
     assert engine.last_stats.cached_tokens < 5
+
+
+class InterruptedInHook(threading.Event):
+    """An Event whose first poll from llama.cpp's abort hook meets a Ctrl+C.
+
+    A signal handler runs wherever the main thread is, and during a long prompt
+    that is often inside the abort hook, where ctypes swallows the exception.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polls = 0
+
+    def is_set(self) -> bool:
+        self.polls += 1
+        if self.polls == 2:  # 1 is the token loop's own check; 2 is the hook
+            raise KeyboardInterrupt
+        return super().is_set()
+
+
+def test_ctrl_c_inside_the_abort_hook_is_an_interrupt_not_an_engine_error(
+    engine: LlamaEngine,
+) -> None:
+    """Ctrl+C while a prompt decodes stops the run as Ctrl+C (bench: exit 130)."""
+    engine.reset_cache()
+    long_prompt = (ChatMessage("user", "lorem ipsum " * 350),)
+    cancel = InterruptedInHook()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in engine.stream(long_prompt, SamplingParams(max_tokens=8), cancel):
+            pass
+    assert cancel.polls >= 2
+    # The engine is unlocked and usable afterwards.
+    assert "".join(engine.stream(TASK, SamplingParams(max_tokens=4)))
+
+
+def test_ctrl_c_inside_the_abort_hook_prints_no_traceback(smollm_path: Path) -> None:
+    """ctypes' "Exception ignored" report of that Ctrl+C never reaches the terminal."""
+    script = f"""
+import threading
+from pathlib import Path
+from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
+from lsc_tui.engine.llama import LlamaEngine
+
+class InterruptedInHook(threading.Event):
+    polls = 0
+    def is_set(self):
+        self.polls += 1
+        if self.polls == 2:
+            raise KeyboardInterrupt
+        return super().is_set()
+
+engine = LlamaEngine(ModelSpec("smollm2-135m", Path({str(smollm_path)!r}), n_ctx=2048))
+prompt = (ChatMessage("user", "lorem ipsum " * 350),)
+try:
+    for _ in engine.stream(prompt, SamplingParams(max_tokens=8), InterruptedInHook()):
+        pass
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout.strip() == "interrupted", done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_closing_the_stream_early_counts_as_cancelled(engine: LlamaEngine) -> None:
