@@ -118,6 +118,10 @@ class CodeView(TextArea):
             id=id,
             classes=classes,
         )
+        # No cursor is shown, but TextArea's blink timer would still repaint the
+        # cursor line twice a second while the view has focus: a compositor pass
+        # each time, CPU taken from llama.cpp while a model streams.
+        self.set_reactive(TextArea.cursor_blink, False)
 
     def on_mount(self) -> None:
         """Register a theme whose extra styles derive from the app theme."""
