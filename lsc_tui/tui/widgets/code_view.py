@@ -28,6 +28,7 @@ from pygments.token import (  # type: ignore[import-untyped]
 from rich.style import Style
 from textual.color import Color
 from textual.geometry import Size
+from textual.reactive import Reactive, reactive
 from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
@@ -90,6 +91,11 @@ def highlight_ranges(
 class CodeView(TextArea):
     """A read-only TextArea that highlights Python or a diff and can mark a line."""
 
+    cursor_blink: Reactive[bool] = reactive(False, init=False)
+    """Off: no cursor is shown, but TextArea's blink timer would still repaint the
+    cursor line twice a second while the view has focus, a compositor pass each
+    time, CPU taken from llama.cpp while a model streams."""
+
     DEFAULT_CSS = """
     CodeView {
         border: none;
@@ -118,10 +124,6 @@ class CodeView(TextArea):
             id=id,
             classes=classes,
         )
-        # No cursor is shown, but TextArea's blink timer would still repaint the
-        # cursor line twice a second while the view has focus: a compositor pass
-        # each time, CPU taken from llama.cpp while a model streams.
-        self.set_reactive(TextArea.cursor_blink, False)
 
     def on_mount(self) -> None:
         """Register a theme whose extra styles derive from the app theme."""
