@@ -29,7 +29,7 @@ Each repaint then preempts one llama.cpp thread while the other spins at a barri
 so it costs generation about twice its own CPU. Measured on 2 cores with the real
 dashboard in tmux against `lsc solve` (``benchmarks/bench_tui_terminal.py``,
 Qwen2.5-Coder-0.5B): 0.90 of headless tokens/s at 4 repaints a second, 0.92 at 2,
-0.98 at 1."""
+and 1.01 at 1 (once the code view's idle cursor-blink repaints were gone too)."""
 
 
 def repaint_interval(logical_cpus: int | None, llama_threads: int) -> float:
