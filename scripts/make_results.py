@@ -206,6 +206,16 @@ def bench_section(
         done_counts.append(f"{pipeline} {done}/{len(task_ids)} ({state})")
     lines.append("Pipelines run: " + "; ".join(done_counts) + ".")
     lines.append("")
+    for meta in metas:
+        subset = meta.get("task_ids") or []
+        if subset and len(subset) < len(task_ids):
+            names = ", ".join(f"`{p}`" for p in meta.get("pipelines", []))
+            lines.append(
+                f"{names}: one run covered a chosen subset of {len(subset)} of the "
+                f"{len(task_ids)} tasks (its command below names them); a row and "
+                "its paired gains count only the tasks that pipeline finished."
+            )
+            lines.append("")
     commands = [command_text(meta) for meta in metas if meta.get("command")]
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
