@@ -15,16 +15,10 @@ from typing import Any
 
 from lsc_tui.bench.runner import mbpp_number
 from lsc_tui.bench.stats import mean, paired_gain, proportion
+from lsc_tui.loop.pipelines import PIPELINE_NAMES
 
 BASELINE = "one-shot"
-PIPELINE_ORDER = (
-    "one-shot",
-    "feedback",
-    "two-stage",
-    "three-stage",
-    "select",
-    "select-consensus",
-)
+PIPELINE_ORDER = PIPELINE_NAMES
 
 
 def latest_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -17,6 +17,15 @@ from lsc_tui.engine.base import SamplingParams
 from lsc_tui.errors import RecipeError
 
 PipelineKind = Literal["one-shot", "feedback", "two-stage", "three-stage", "select"]
+PIPELINE_NAMES = (
+    "one-shot",
+    "feedback",
+    "two-stage",
+    "three-stage",
+    "select",
+    "select-consensus",
+)
+"""The shipped pipeline recipes, baseline first (report order, fallback lists)."""
 PIPELINE_KINDS: tuple[str, ...] = get_args(PipelineKind)
 _ROLE_NAMES = ("generator", "syntax_critic", "logic_critic")
 _SAMPLING_KEYS = {

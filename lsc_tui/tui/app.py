@@ -40,14 +40,6 @@ if TYPE_CHECKING:
 Downloader = Callable[[str, Callable[[Any], None], threading.Event], Any]
 """(ref, progress callback, cancel event) -> installed path; raises LscError."""
 
-FALLBACK_PIPELINES = (
-    "one-shot",
-    "feedback",
-    "two-stage",
-    "three-stage",
-    "select",
-    "select-consensus",
-)
 GIL_SWITCH_INTERVAL_S = 0.001
 """While the app runs, hand the GIL over faster so the inference thread waits less
 on the UI thread (CPython's default is 5 ms)."""
@@ -456,7 +448,9 @@ def pipeline_descriptions() -> dict[str, str]:
             name: pipeline.description for name, pipeline in load_pipelines().items()
         }
     except (LscError, ImportError, OSError):
-        return dict.fromkeys(FALLBACK_PIPELINES, "")
+        from lsc_tui.loop.pipelines import PIPELINE_NAMES
+
+        return dict.fromkeys(PIPELINE_NAMES, "")
 
 
 def load_replay(settings: Settings, replay: str) -> list[LoopEvent]:

@@ -7,6 +7,7 @@ import pytest
 from lsc_tui.errors import RecipeError
 from lsc_tui.loop.pipelines import (
     PIPELINE_KINDS,
+    PIPELINE_NAMES,
     get_pipeline,
     load_pipelines,
     parse_pipeline,
@@ -24,6 +25,7 @@ def test_all_pipelines_load_and_reference_catalog_models() -> None:
         "select",
         "select-consensus",
     }
+    assert set(PIPELINE_NAMES) == set(pipelines)  # the report order names them all
     catalog = load_catalog()
     for pipeline in pipelines.values():
         assert pipeline.kind in PIPELINE_KINDS
