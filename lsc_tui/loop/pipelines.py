@@ -68,6 +68,9 @@ class Pipeline:
     """``select`` only: keep sampling until this many candidates that pass the
     visible tests also agree on probe inputs (``loop.consensus``); 0 keeps the
     first candidate that passes."""
+    repair_rounds: int = 0
+    """``select`` only: when no candidate passes the visible tests, feed the best
+    failing candidate's raw error back to the generator (greedy) this many times."""
 
     def required_roles(self) -> tuple[str, ...]:
         """The roles this pipeline's algorithm calls, in order."""
@@ -85,6 +88,22 @@ def _sampling(raw: Mapping[str, Any], where: str) -> SamplingParams:
         raise RecipeError(f"{where}: {exc}") from None
 
 
+def _select_count(
+    data: Mapping[str, Any], table: str, key: str, kind: str, where: str
+) -> int:
+    """A ``[table] key = N`` option that only ``select`` pipelines take."""
+    raw = data.get(table, {})
+    unknown = set(raw) - {key}
+    if unknown:
+        raise RecipeError(f"{where}: unknown {table} key(s) {', '.join(unknown)}")
+    value = raw.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise RecipeError(f"{where}: {table}.{key} must be a whole number >= 0")
+    if value and kind != "select":
+        raise RecipeError(f"{where}: [{table}] applies to kind select only")
+    return value
+
+
 def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
     """Validate one pipeline recipe's TOML data; ``where`` names it in errors."""
     allowed = {
@@ -95,6 +114,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         "roles",
         "sampling",
         "consensus",
+        "repair",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -127,15 +147,8 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         if role not in roles:
             raise RecipeError(f"{where}: kind {kind} needs a [roles.{role}] table")
     sampling = data.get("sampling", {})
-    consensus = data.get("consensus", {})
-    unknown = set(consensus) - {"support"}
-    if unknown:
-        raise RecipeError(f"{where}: unknown consensus key(s) {', '.join(unknown)}")
-    support = consensus.get("support", 0)
-    if not isinstance(support, int) or support < 0:
-        raise RecipeError(f"{where}: consensus.support must be a whole number >= 0")
-    if support and kind != "select":
-        raise RecipeError(f"{where}: [consensus] applies to kind select only")
+    support = _select_count(data, "consensus", "support", kind, where)
+    rounds = _select_count(data, "repair", "rounds", kind, where)
     return Pipeline(
         name=str(data.get("name", "")),
         description=str(data.get("description", "")),
@@ -146,6 +159,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         sample_top_p=float(sampling.get("top_p", 0.95)),
         retry_temperature=float(sampling.get("retry_temperature", 0.0)),
         consensus_support=support,
+        repair_rounds=rounds,
     )
 
 

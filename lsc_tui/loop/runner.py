@@ -95,6 +95,10 @@ class _Attempt:
     total: int
     ok: bool
     compiles: bool
+    raw: str = ""
+    """The generator's whole reply, for a repair round's conversation."""
+    feedback: str = ""
+    """The raw error this attempt got, for a repair round."""
 
 
 class _Cancelled(Exception):
@@ -139,6 +143,8 @@ class _Loop:
         )
         self.chosen: int | None = None
         """The candidate consensus picked, when it picked one."""
+        self.repairs: dict[int, int] = {}
+        """``select``'s repair iterations -> the candidate each one repaired."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -206,7 +212,7 @@ class _Loop:
         """Generator stage: returns (raw reply, extracted code)."""
         family = self.families.get("generator", "")
         params = self.role_params("generator")
-        if self.pipeline.kind == "select" and self.iteration > 1:
+        if self.pipeline.kind == "select" and self.iteration > 1 and not feedback:
             params = dataclasses.replace(
                 params,
                 temperature=self.pipeline.sample_temperature,
@@ -363,7 +369,7 @@ class _Loop:
             elif error is not None:
                 status = "syntax_error"
             self.attempts.append(
-                _Attempt(iteration, code, passed, total, ok, error is None)
+                _Attempt(iteration, code, passed, total, ok, error is None, raw)
             )
             yield IterationFinished(
                 self.run_id,
@@ -381,11 +387,33 @@ class _Loop:
                 return iteration
             if iteration == self.max_iters or self.pipeline.kind == "one-shot":
                 break
-            feedback = yield from self.feedback_for(code, error, result)
+            if self.pipeline.kind == "select":
+                self.attempts[-1].feedback = prompts.raw_feedback(error, result)
+                previous_reply, feedback = self.repair_source(iteration)
+            else:
+                feedback = yield from self.feedback_for(code, error, result)
+                previous_reply = raw
             if feedback:
                 yield FeedbackPrepared(self.run_id, iteration, self.at(), feedback)
-            previous_reply = raw
         return self.first_pass()
+
+    def repair_source(self, iteration: int) -> tuple[str | None, str | None]:
+        """For ``select``: what the next iteration repairs, or (None, None) to sample.
+
+        The last ``repair_rounds`` iterations repair instead of sampling: the first
+        feeds the best failing candidate's raw error back (most visible tests
+        passed, compiling, earliest: the greedy one when it compiles), each later
+        one the previous repair's."""
+        first_repair = self.max_iters - self.pipeline.repair_rounds + 1
+        if iteration + 1 < first_repair or self.first_pass() is not None:
+            return None, None
+        best = self.attempts[-1]
+        if iteration + 1 == first_repair:
+            best = max(
+                self.attempts, key=lambda a: (a.passed, a.compiles, -a.iteration)
+            )
+        self.repairs[iteration + 1] = best.iteration
+        return best.raw, best.feedback
 
     def first_pass(self) -> int | None:
         """The first iteration whose candidate passed every visible test."""
@@ -426,6 +454,11 @@ class _Loop:
         scores = tuple(float(a.passed) for a in self.attempts)
         if first_pass is None:
             reason = "no candidate passed; kept the one passing most visible tests"
+        elif first_pass in self.repairs:
+            reason = (
+                f"no sample passed; the raw-error repair of candidate "
+                f"{self.repairs[first_pass]} passes every visible test"
+            )
         elif not self.votes:
             reason = "first candidate to pass every visible test"
         else:

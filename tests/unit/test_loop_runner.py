@@ -280,6 +280,63 @@ def test_select_samples_until_a_candidate_passes() -> None:
     assert not any(isinstance(e, FeedbackPrepared) for e in events)
 
 
+def run_repair(
+    replies: list[str], max_iters: int, rounds: int
+) -> tuple[list[LoopEvent], list[float], ScriptedEngine]:
+    """A select run with ``rounds`` repair rounds; also returns each temperature."""
+    engine = ScriptedEngine(replies)
+    temperatures: list[float] = []
+    original = engine.stream
+
+    def spy(messages, params, cancel=None):  # type: ignore[no-untyped-def]
+        temperatures.append(params.temperature)
+        return original(messages, params, cancel)
+
+    engine.stream = spy  # type: ignore[method-assign]
+    pipeline = dataclasses.replace(
+        make_pipeline("select", max_iters), repair_rounds=rounds
+    )
+    events = list(
+        run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox(), run_id="r1")
+    )
+    return events, temperatures, engine
+
+
+def test_select_repairs_the_best_failing_candidate_once_every_sample_fails() -> None:
+    events, temperatures, engine = run_repair([BROKEN, WRONG, WRONG, GOOD], 4, 1)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 4
+    # Greedy, two samples, then a greedy repair of the compiling candidate 2.
+    assert temperatures[0] == 0.0 and temperatures[3] == 0.0
+    assert all(t > 0 for t in temperatures[1:3])
+    repair_prompt = engine.prompts[3]
+    assert len(repair_prompt) == 4
+    assert repair_prompt[2].content == WRONG
+    assert "assert add(2, 3) == 5" in repair_prompt[3].content
+    feedback = [e for e in events if isinstance(e, FeedbackPrepared)]
+    assert [e.iteration for e in feedback] == [3]
+    selected = next(e for e in events if isinstance(e, CandidateSelected))
+    assert selected.candidate == 4 and "repair of candidate 2" in selected.reason
+
+
+def test_select_skips_the_repair_when_a_sample_passes() -> None:
+    events, _, engine = run_repair([WRONG, GOOD], 4, 1)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 2
+    assert len(engine.prompts) == 2
+    assert not any(isinstance(e, FeedbackPrepared) for e in events)
+
+
+def test_later_repair_rounds_continue_from_the_previous_repair() -> None:
+    second_wrong = "```python\ndef add(a, b):\n    return a * b\n```"
+    events, temperatures, engine = run_repair([WRONG, BROKEN, second_wrong, GOOD], 4, 2)
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 4
+    assert temperatures == [0.0, pytest.approx(0.8), 0.0, 0.0]
+    assert engine.prompts[2][2].content == WRONG
+    assert engine.prompts[3][2].content == second_wrong
+
+
 def test_generation_events_carry_prompt_and_counts() -> None:
     events, _ = run("one-shot", [GOOD])
     gen = next(e for e in events if isinstance(e, GenerationFinished))

@@ -73,23 +73,25 @@ def test_invalid_recipes_are_rejected(data: dict[str, object], message: str) -> 
         parse_pipeline(data, "test.toml")
 
 
-def test_consensus_table_is_validated() -> None:
+def test_consensus_and_repair_tables_are_validated() -> None:
     from lsc_tui.errors import RecipeError
     from lsc_tui.loop.pipelines import get_pipeline, parse_pipeline
 
     assert get_pipeline("select-consensus").consensus_support == 2
     assert get_pipeline("select").consensus_support == 0
+    assert get_pipeline("select").repair_rounds == 1
     base = {
         "kind": "select",
         "max_iters": 3,
         "roles": {"generator": {"model": "m"}},
     }
-    assert (
-        parse_pipeline({**base, "consensus": {"support": 3}}, "x").consensus_support
-        == 3
+    parsed = parse_pipeline(
+        {**base, "consensus": {"support": 3}, "repair": {"rounds": 2}}, "x"
     )
-    for bad in ({"support": -1}, {"support": "2"}, {"votes": 2}):
-        with pytest.raises(RecipeError):
-            parse_pipeline({**base, "consensus": bad}, "x")
-    with pytest.raises(RecipeError, match="select only"):
-        parse_pipeline({**base, "kind": "feedback", "consensus": {"support": 2}}, "x")
+    assert (parsed.consensus_support, parsed.repair_rounds) == (3, 2)
+    for table, key in (("consensus", "support"), ("repair", "rounds")):
+        for bad in ({key: -1}, {key: "2"}, {key: True}, {"votes": 2}):
+            with pytest.raises(RecipeError, match=table):
+                parse_pipeline({**base, table: bad}, "x")
+        with pytest.raises(RecipeError, match="select only"):
+            parse_pipeline({**base, "kind": "feedback", table: {key: 2}}, "x")
