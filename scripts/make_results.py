@@ -221,6 +221,7 @@ def bench_section(
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
     lines += select_vs_each(records, planned)
+    lines += select_sources(records)
     lines += ablation_section(paths[0].parent / f"{name}-ablation.json")
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
@@ -306,6 +307,55 @@ def select_vs_each(
             f"{'-' if time_ratio is None else f'{time_ratio:.2f}x'} | "
             f"{'-' if token_ratio is None else f'{token_ratio:.2f}x'} |"
         )
+    return [*lines, ""]
+
+
+def _source(record: Mapping[str, Any]) -> str | None:
+    """Which of `select`'s stages produced its first visible pass, if any.
+
+    An iteration that follows one with feedback is a repair round (the recipe's
+    ``[repair]``); the others are the greedy candidate and the samples."""
+    first = record.get("first_pass_iteration")
+    iterations = record.get("iterations") or []
+    if not isinstance(first, int) or first > len(iterations):
+        return None
+    if first == 1:
+        return "greedy"
+    return "repair" if iterations[first - 2].get("feedback") else "samples"
+
+
+SOURCE_TITLES = {
+    "greedy": "greedy candidate (iteration 1)",
+    "samples": "a sample at T=0.8 (iterations 2-7)",
+    "repair": "the repair round (raw error of the best failing candidate)",
+}
+
+
+def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`select`'s ingredients from its own records: where each first pass came from.
+
+    The stages run in order and each runs only when the ones before it found no
+    visible pass, so dropping a stage loses exactly the tasks it passed (a
+    candidate failing the visible test also fails the hidden tests, which include
+    that test's input)."""
+    rows = [r for r in records if r.get("pipeline") == "select" and r.get("iterations")]
+    if not rows:
+        return []
+    lines = [
+        f"Where `select`'s first visible pass came from ({len(rows)} tasks; each "
+        "stage runs only when the ones before it found none, so without a stage its "
+        "tasks fail):",
+        "",
+        "| stage | tasks reaching it | visible pass | hidden pass |",
+        "|---|---|---|---|",
+    ]
+    reached = len(rows)
+    for source, title in SOURCE_TITLES.items():
+        passed = [r for r in rows if _source(r) == source]
+        hidden = sum(1 for r in passed if r.get("hidden_passed"))
+        lines.append(f"| {title} | {reached} | {len(passed)} | {hidden} |")
+        reached -= len(passed)
+    lines.append(f"| none passed | {reached} | | |")
     return [*lines, ""]
 
 

@@ -166,3 +166,36 @@ def test_select_is_paired_against_every_other_pipeline() -> None:
     assert "| feedback | 4 | +75.0 pts |" in table and "| 3 / 0 |" in table
     assert "| 3.00x |" in table and "| 1.50x |" in table
     assert module.select_vs_each(rows, ["one-shot", "feedback"]) == []
+
+
+def test_select_sources_count_where_each_first_pass_came_from() -> None:
+    """Greedy, a sample or the repair round: read from the iterations' feedback."""
+    module = load_script()
+
+    def select_row(task: int, first: int | None, hidden: bool, repaired: bool):
+        row = record(task, "select", hidden, 3.0)
+        iterations: list[dict[str, object]] = [{"feedback": None} for _ in range(8)]
+        if repaired:
+            iterations[6]["feedback"] = "Your code fails: ..."
+        row["first_pass_iteration"] = first
+        row["iterations"] = iterations
+        return row
+
+    rows = [
+        select_row(1, 1, True, False),
+        select_row(2, 1, False, False),
+        select_row(3, 4, True, False),
+        select_row(4, 8, True, True),
+        select_row(5, None, False, True),
+        record(6, "one-shot", True, 1.0),
+    ]
+    table = "\n".join(module.select_sources(rows))
+    assert "(5 tasks;" in table
+    assert "| greedy candidate (iteration 1) | 5 | 2 | 1 |" in table
+    assert "| a sample at T=0.8 (iterations 2-7) | 3 | 1 | 1 |" in table
+    assert (
+        "| the repair round (raw error of the best failing candidate) | 2 | 1 | 1 |"
+        in table
+    )
+    assert "| none passed | 1 | | |" in table
+    assert module.select_sources([record(1, "one-shot", True, 1.0)]) == []
