@@ -216,6 +216,8 @@ def bench_section(
                 "its paired gains count only the tasks that pipeline finished."
             )
             lines.append("")
+    lines += _split_runs(paths)
+    lines += _decode_speeds(paths)
     commands = [command_text(meta) for meta in metas if meta.get("command")]
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
@@ -276,6 +278,48 @@ def bench_section(
         "",
     ]
     return lines, summary, headline(title.split(":")[0], summary, len(task_ids))
+
+
+def _split_runs(paths: Sequence[Path]) -> list[str]:
+    """Say which pipelines' records come from several files, and which one counts."""
+    files: dict[str, list[str]] = {}
+    for path in paths:
+        for pipeline in dict.fromkeys(str(r["pipeline"]) for r in read_records(path)):
+            files.setdefault(pipeline, []).append(f"`{path.name}`")
+    lines = []
+    for pipeline, names in files.items():
+        if len(names) > 1:
+            lines += [
+                f"`{pipeline}`'s records come from {len(names)} files "
+                f"({', '.join(names)}); for a task run more than once, the record "
+                "in the later file counts.",
+                "",
+            ]
+    return lines
+
+
+def _decode_speeds(paths: Sequence[Path]) -> list[str]:
+    """Median generation speed per file: time ratios across files assume the
+    machine ran at one speed, and a shared machine does not always."""
+    speeds = []
+    for path in paths:
+        rates = sorted(
+            it["gen_tokens"] / it["gen_seconds"]
+            for record in read_records(path)
+            for it in record.get("iterations") or []
+            if it.get("gen_tokens", 0) >= 16 and it.get("gen_seconds", 0) > 0
+        )
+        if rates:
+            speeds.append(f"`{path.name}` {rates[len(rates) // 2]:.1f}")
+    if len(speeds) < 2:
+        return []
+    return [
+        "Median generator speed per file (tokens/s, iterations of 16+ tokens; "
+        "time ratios between files run at different speeds are not comparable): "
+        + "; ".join(speeds)
+        + ".",
+        "",
+    ]
 
 
 def select_vs_each(

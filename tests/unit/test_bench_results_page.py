@@ -199,3 +199,30 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     )
     assert "| none passed | 1 | | |" in table
     assert module.select_sources([record(1, "one-shot", True, 1.0)]) == []
+
+
+def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:
+    """A pipeline spread over files is named, and each file's decode speed shown."""
+    module = load_script()
+
+    def with_speed(row: dict[str, object], tokens: int, seconds: float):
+        row["iterations"] = [{"gen_tokens": tokens, "gen_seconds": seconds}]
+        return row
+
+    first = tmp_path / "plus378-select-a.jsonl"
+    second = tmp_path / "plus378-select-b.jsonl"
+    first.write_text(
+        json.dumps(with_speed(record(1, "select", True, 1.0), 40, 2.0))
+        + "\n"
+        + json.dumps(with_speed(record(1, "one-shot", True, 1.0), 40, 2.0))
+        + "\n"
+    )
+    second.write_text(
+        json.dumps(with_speed(record(2, "select", False, 1.0), 40, 4.0)) + "\n"
+    )
+    lines = "\n".join(module._split_runs([first, second]))
+    assert "`select`'s records come from 2 files" in lines
+    assert "`one-shot`" not in lines
+    speeds = "\n".join(module._decode_speeds([first, second]))
+    assert "`plus378-select-a.jsonl` 20.0; `plus378-select-b.jsonl` 10.0." in speeds
+    assert module._decode_speeds([first]) == []
