@@ -394,7 +394,10 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
         "|---|---|---|---|",
     ]
     reached = len(rows)
+    repaired = any(it.get("feedback") for r in rows for it in r["iterations"])
     for source, title in SOURCE_TITLES.items():
+        if source == "repair" and not repaired:
+            continue
         passed = [r for r in rows if _source(r) == source]
         hidden = sum(1 for r in passed if r.get("hidden_passed"))
         lines.append(f"| {title} | {reached} | {len(passed)} | {hidden} |")

@@ -5,7 +5,8 @@ This is the only module that imports ``llama_cpp``, and only inside functions, s
 Prompts are rendered with the model's own chat template from the GGUF metadata (with a
 per-family fallback for files that lack one), tokens are streamed one by one with stop
 strings held back until they can no longer match, the KV cache is reused for the prompt
-prefix shared with the previous call, and a cancel event stops a generation between
+prefix shared with the previous call (in whole chunks, so that output does not depend on
+what came before), and a cancel event stops a generation between
 tokens or in the middle of a long prompt.
 """
 
@@ -42,6 +43,15 @@ _LOCK_POLL_S = 0.05
 _ABORT_HOOK_MIN_TOKENS = 64
 """Prompts with fewer new tokens than this decode too fast to need the abort hook."""
 _ABORTED_DECODE = "llama_decode returned 2"
+PROMPT_CHUNK = 16
+"""Prompts are decoded in chunks of this many tokens at fixed positions, and a
+cached prefix is reused only up to a chunk boundary. llama.cpp's numerics depend
+on how tokens are batched, so reusing exactly the shared prefix made a prompt's KV
+cache, and then greedy output, depend on whatever the previous call decoded: with
+Qwen2.5-Coder-0.5B, 3 of 20 MBPP prompts gave different code after another task's
+prompt than after a fresh start. Aligned chunks make each prompt's cache the same
+after any history; 16 keeps 48 of the ~50 system-prompt tokens that consecutive
+tasks share, and decodes a 600-token prompt about 12% slower than 512 would."""
 """llama-cpp-python's error when the abort hook stopped a decode."""
 _NATIVE_LOG: deque[str] = deque(maxlen=64)
 _NATIVE_LOG_STATE: dict[str, Any] = {}
@@ -192,6 +202,7 @@ def open_llama(
                 n_ctx=n_ctx,
                 n_threads=threads,
                 n_threads_batch=threads,
+                n_batch=PROMPT_CHUNK,
                 n_gpu_layers=n_gpu_layers,
                 vocab_only=vocab_only,
                 verbose=False,
@@ -349,6 +360,12 @@ def load_chat_format(path: Path, *, family: str = "") -> ChatFormat:
     """Load only the vocabulary of a GGUF and build its ChatFormat (no weights)."""
     llama = open_llama(path, model_id=path.stem, vocab_only=True)
     return ChatFormat(llama, family=family)
+
+
+def _reusable_prefix(shared: int, prompt_tokens: int) -> int:
+    """How much of a ``shared`` cached prefix to reuse: whole chunks only, and at
+    least one prompt token left to decode for fresh logits (``PROMPT_CHUNK``)."""
+    return min(shared, prompt_tokens - 1) // PROMPT_CHUNK * PROMPT_CHUNK
 
 
 def _longest_common_prefix(cached: Sequence[int], prompt: Sequence[int]) -> int:
@@ -530,9 +547,9 @@ class LlamaEngine:
         stops += tuple(s for s in self._chat.stop_strings if s not in stops)
         cached = 0
         if llama.n_tokens > 0:
-            cached = _longest_common_prefix(llama.input_ids[: llama.n_tokens], prompt)
-            if cached == len(prompt):
-                cached -= 1  # the last prompt token is decoded again for fresh logits
+            shared = _longest_common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+            cached = _reusable_prefix(shared, len(prompt))
+            llama.n_tokens = cached  # llama.generate() reuses exactly this much
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""
         produced = 0

@@ -64,3 +64,33 @@ def test_qwen_coder_writes_a_correct_add_function(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_greedy_code_does_not_depend_on_the_previous_prompt(mbpp_cache: Path) -> None:
+    """Re-running a task alone gives the code a bench run gave it, after any task.
+
+    These MBPP pairs gave different greedy code when the cached prefix was reused
+    exactly (batching changes llama.cpp's numerics); chunk-aligned reuse fixes it.
+    """
+    from lsc_tui.loop.prompts import generator_messages
+    from lsc_tui.tasks.mbpp import load_mbpp_task
+
+    engine = LlamaEngine(
+        ModelSpec("qwen2.5-coder-0.5b", model_file("qwen2.5-coder-0.5b"), n_ctx=2048)
+    )
+    greedy = SamplingParams(max_tokens=96, temperature=0.0)
+    prompts = {n: generator_messages(load_mbpp_task(n), "qwen2.5") for n in (2, 6, 9)}
+    try:
+        fresh = {}
+        for number, messages in prompts.items():
+            engine.reset_cache()
+            fresh[number] = "".join(engine.stream(messages, greedy))
+        for before, number in ((2, 6), (9, 6), (6, 9)):
+            engine.reset_cache()
+            "".join(engine.stream(prompts[before], greedy))
+            again = "".join(engine.stream(prompts[number], greedy))
+            assert engine.last_stats is not None
+            assert engine.last_stats.cached_tokens > 0  # the prefix was reused
+            assert again == fresh[number], f"task {number} changed after {before}"
+    finally:
+        engine.close()

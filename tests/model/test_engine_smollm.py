@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lsc_tui.engine.base import ChatMessage, Engine, ModelSpec, SamplingParams
-from lsc_tui.engine.llama import LlamaEngine, backend_info, load_llama
+from lsc_tui.engine.llama import PROMPT_CHUNK, LlamaEngine, backend_info, load_llama
 from lsc_tui.engine.pool import EnginePool
 from lsc_tui.errors import EngineError, ModelError
 from tests.conftest import test_model_path as model_file
@@ -152,8 +152,10 @@ def test_second_call_reuses_the_shared_prefix(engine: LlamaEngine) -> None:
     "".join(engine.stream(follow_up, GREEDY))
     stats = engine.last_stats
     assert stats is not None
-    assert stats.cached_tokens >= len(first_prompt)
-    assert stats.cached_tokens < stats.prompt_tokens
+    # Whole chunks of the shared prefix (the first prompt and the reply) are reused.
+    assert stats.cached_tokens % PROMPT_CHUNK == 0
+    assert stats.cached_tokens >= len(first_prompt) // PROMPT_CHUNK * PROMPT_CHUNK
+    assert 0 < stats.cached_tokens < stats.prompt_tokens
 
     other_system = (ChatMessage("system", "Answer in French."), TASK[1])
     "".join(engine.stream(other_system, SamplingParams(max_tokens=2)))

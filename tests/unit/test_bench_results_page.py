@@ -199,6 +199,9 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     )
     assert "| none passed | 1 | | |" in table
     assert module.select_sources([record(1, "one-shot", True, 1.0)]) == []
+    # Without any repair round in the records, the table has no repair row.
+    unrepaired = "\n".join(module.select_sources(rows[:3]))
+    assert "repair" not in unrepaired and "| none passed | 0 | | |" in unrepaired
 
 
 def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:

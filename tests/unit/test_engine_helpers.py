@@ -11,9 +11,11 @@ from lsc_tui.engine.llama import (
     CHATML_TEMPLATE,
     DEEPSEEK_CODER_TEMPLATE,
     PHI3_TEMPLATE,
+    PROMPT_CHUNK,
     _fallback_template,
     _fold_system_into_user,
     _longest_common_prefix,
+    _reusable_prefix,
     _split_at_stop,
     check_gguf_header,
 )
@@ -50,6 +52,17 @@ def test_split_at_stop_never_leaks_a_stop_string_across_pieces() -> None:
         if hit:
             break
     assert emitted == "def f(): return 1"
+
+
+def test_reuse_stops_at_a_chunk_boundary_and_leaves_a_token_to_decode() -> None:
+    chunk = PROMPT_CHUNK
+    assert _reusable_prefix(0, 100) == 0
+    assert _reusable_prefix(chunk - 1, 500) == 0
+    assert _reusable_prefix(chunk + 10, 500) == chunk
+    assert _reusable_prefix(3 * chunk, 500) == 3 * chunk
+    # A fully cached prompt of whole chunks still decodes its last chunk.
+    assert _reusable_prefix(2 * chunk, 2 * chunk) == chunk
+    assert _reusable_prefix(2 * chunk + 5, 2 * chunk + 5) == 2 * chunk
 
 
 def test_longest_common_prefix() -> None:

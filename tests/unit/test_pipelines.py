@@ -79,7 +79,7 @@ def test_consensus_and_repair_tables_are_validated() -> None:
 
     assert get_pipeline("select-consensus").consensus_support == 2
     assert get_pipeline("select").consensus_support == 0
-    assert get_pipeline("select").repair_rounds == 1
+    assert get_pipeline("select").repair_rounds == 0
     base = {
         "kind": "select",
         "max_iters": 3,
