@@ -43,6 +43,7 @@ _LOCK_POLL_S = 0.05
 _ABORT_HOOK_MIN_TOKENS = 64
 """Prompts with fewer new tokens than this decode too fast to need the abort hook."""
 _ABORTED_DECODE = "llama_decode returned 2"
+"""llama-cpp-python's error when the abort hook stopped a decode."""
 PROMPT_CHUNK = 16
 """Prompts are decoded in chunks of this many tokens at fixed positions, and a
 cached prefix is reused only up to a chunk boundary. llama.cpp's numerics depend
@@ -52,7 +53,6 @@ Qwen2.5-Coder-0.5B, 3 of 20 MBPP prompts gave different code after another task'
 prompt than after a fresh start. Aligned chunks make each prompt's cache the same
 after any history; 16 keeps 48 of the ~50 system-prompt tokens that consecutive
 tasks share, and decodes a 600-token prompt about 12% slower than 512 would."""
-"""llama-cpp-python's error when the abort hook stopped a decode."""
 _NATIVE_LOG: deque[str] = deque(maxlen=64)
 _NATIVE_LOG_STATE: dict[str, Any] = {}
 

@@ -229,3 +229,23 @@ def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:
     speeds = "\n".join(module._decode_speeds([first, second]))
     assert "`plus378-select-a.jsonl` 20.0; `plus378-select-b.jsonl` 10.0." in speeds
     assert module._decode_speeds([first]) == []
+
+
+def test_a_run_on_a_chosen_subset_is_not_called_incomplete(tmp_path: Path) -> None:
+    """The headline says a deliberate subset's gain holds on that subset only."""
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    full = [record(t, "one-shot", t <= 3, 2.0) for t in range(1, 7)]
+    subset = [record(t, "feedback", t == 5, 4.0) for t in (4, 5)]
+    for name, rows, ids, pipelines in (
+        ("plus378-one-shot", full, [1, 2, 3, 4, 5, 6], ["one-shot"]),
+        ("plus378-feedback", subset, [4, 5], ["feedback"]),
+    ):
+        (bench / f"{name}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows)
+        )
+        meta = {"command": "lsc bench", "task_ids": ids, "pipelines": pipelines}
+        (bench / f"{name}.summary.json").write_text(json.dumps({"meta": meta}))
+    page = load_script().build(bench)
+    assert "(run on a chosen subset of 2 of the 6 tasks; the gain holds" in page
+    assert "INCOMPLETE: 2 of 6" not in page
