@@ -280,10 +280,8 @@ def test_select_samples_until_a_candidate_passes() -> None:
     assert not any(isinstance(e, FeedbackPrepared) for e in events)
 
 
-def run_repair(
-    replies: list[str], max_iters: int, rounds: int
-) -> tuple[list[LoopEvent], list[float], ScriptedEngine]:
-    """A select run with ``rounds`` repair rounds; also returns each temperature."""
+def temperature_spy(replies: list[str]) -> tuple[ScriptedEngine, list[float]]:
+    """A scripted engine that also records the temperature of every generation."""
     engine = ScriptedEngine(replies)
     temperatures: list[float] = []
     original = engine.stream
@@ -293,6 +291,14 @@ def run_repair(
         return original(messages, params, cancel)
 
     engine.stream = spy  # type: ignore[method-assign]
+    return engine, temperatures
+
+
+def run_repair(
+    replies: list[str], max_iters: int, rounds: int
+) -> tuple[list[LoopEvent], list[float], ScriptedEngine]:
+    """A select run with ``rounds`` repair rounds; also returns each temperature."""
+    engine, temperatures = temperature_spy(replies)
     pipeline = dataclasses.replace(
         make_pipeline("select", max_iters), repair_rounds=rounds
     )
@@ -361,15 +367,7 @@ def test_feedback_pipeline_does_not_harmonize() -> None:
 
 
 def test_retry_temperature_applies_from_iteration_two() -> None:
-    engine = ScriptedEngine([WRONG, GOOD])
-    seen: list[float] = []
-    original = engine.stream
-
-    def spy(messages, params, cancel=None):  # type: ignore[no-untyped-def]
-        seen.append(params.temperature)
-        return original(messages, params, cancel)
-
-    engine.stream = spy  # type: ignore[method-assign]
+    engine, seen = temperature_spy([WRONG, GOOD])
     pipeline = dataclasses.replace(make_pipeline("feedback"), retry_temperature=0.6)
     list(run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox()))
     assert seen == [0.0, 0.6]
