@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from lsc_tui.bench.report import (  # noqa: E402
     PIPELINE_ORDER,
     format_markdown,
+    latest_records,
     summarize,
 )
 from lsc_tui.bench.runner import read_records  # noqa: E402
@@ -189,7 +190,8 @@ def bench_section(
     name: str, paths: Sequence[Path]
 ) -> tuple[list[str], dict[str, Any], list[str]]:
     """The Markdown section for one group of JSONL files and its headline bullets."""
-    records = [r for path in paths for r in read_records(path)]
+    by_file = {path: read_records(path) for path in paths}
+    records = [r for file_records in by_file.values() for r in file_records]
     summary = summarize(records)
     metas = [m for m in (read_meta(path) for path in paths) if m]
     pipelines = _pipeline_order(records)
@@ -231,8 +233,8 @@ def bench_section(
                 "its paired gains count only the tasks that pipeline finished."
             )
             lines.append("")
-    lines += _split_runs(paths)
-    lines += _decode_speeds(paths)
+    lines += _split_runs(by_file)
+    lines += _decode_speeds(by_file)
     commands = [command_text(meta) for meta in metas if meta.get("command")]
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
@@ -296,11 +298,11 @@ def bench_section(
     return lines, summary, bullets
 
 
-def _split_runs(paths: Sequence[Path]) -> list[str]:
+def _split_runs(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> list[str]:
     """Say which pipelines' records come from several files, and which one counts."""
     files: dict[str, list[str]] = {}
-    for path in paths:
-        for pipeline in dict.fromkeys(str(r["pipeline"]) for r in read_records(path)):
+    for path, file_records in by_file.items():
+        for pipeline in dict.fromkeys(str(r["pipeline"]) for r in file_records):
             files.setdefault(pipeline, []).append(f"`{path.name}`")
     lines = []
     for pipeline, names in files.items():
@@ -314,14 +316,14 @@ def _split_runs(paths: Sequence[Path]) -> list[str]:
     return lines
 
 
-def _decode_speeds(paths: Sequence[Path]) -> list[str]:
+def _decode_speeds(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> list[str]:
     """Median generation speed per file: time ratios across files assume the
     machine ran at one speed, and a shared machine does not always."""
     speeds = []
-    for path in paths:
+    for path, file_records in by_file.items():
         rates = sorted(
             it["gen_tokens"] / it["gen_seconds"]
-            for record in read_records(path)
+            for record in file_records
             for it in record.get("iterations") or []
             if it.get("gen_tokens", 0) >= 16 and it.get("gen_seconds", 0) > 0
         )
@@ -398,7 +400,11 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
     visible pass, so dropping a stage loses exactly the tasks it passed (a
     candidate failing the visible test also fails the hidden tests, which include
     that test's input)."""
-    rows = [r for r in records if r.get("pipeline") == "select" and r.get("iterations")]
+    rows = [
+        r
+        for r in latest_records(records)
+        if r.get("pipeline") == "select" and r.get("iterations")
+    ]
     if not rows:
         return []
     lines = [

@@ -98,7 +98,7 @@ class _Attempt:
     raw: str = ""
     """The generator's whole reply, for a repair round's conversation."""
     feedback: str = ""
-    """The raw error this attempt got, for a repair round."""
+    """The raw error this attempt got, kept only when a repair round may use it."""
 
 
 class _Cancelled(Exception):
@@ -368,8 +368,18 @@ class _Loop:
                 status = "no_code"
             elif error is not None:
                 status = "syntax_error"
+            repairable = not ok and self.pipeline.repair_rounds > 0
             self.attempts.append(
-                _Attempt(iteration, code, passed, total, ok, error is None, raw)
+                _Attempt(
+                    iteration,
+                    code,
+                    passed,
+                    total,
+                    ok,
+                    error is None,
+                    raw,
+                    prompts.raw_feedback(error, result) if repairable else "",
+                )
             )
             yield IterationFinished(
                 self.run_id,
@@ -388,7 +398,6 @@ class _Loop:
             if iteration == self.max_iters or self.pipeline.kind == "one-shot":
                 break
             if self.pipeline.kind == "select":
-                self.attempts[-1].feedback = prompts.raw_feedback(error, result)
                 previous_reply, feedback = self.repair_source(iteration)
             else:
                 feedback = yield from self.feedback_for(code, error, result)

@@ -223,12 +223,13 @@ def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:
     second.write_text(
         json.dumps(with_speed(record(2, "select", False, 1.0), 40, 4.0)) + "\n"
     )
-    lines = "\n".join(module._split_runs([first, second]))
+    by_file = {path: module.read_records(path) for path in (first, second)}
+    lines = "\n".join(module._split_runs(by_file))
     assert "`select`'s records come from 2 files" in lines
     assert "`one-shot`" not in lines
-    speeds = "\n".join(module._decode_speeds([first, second]))
+    speeds = "\n".join(module._decode_speeds(by_file))
     assert "`plus378-select-a.jsonl` 20.0; `plus378-select-b.jsonl` 10.0." in speeds
-    assert module._decode_speeds([first]) == []
+    assert module._decode_speeds({first: by_file[first]}) == []
 
 
 def test_a_run_on_a_chosen_subset_is_not_called_incomplete(tmp_path: Path) -> None:
