@@ -19,7 +19,6 @@ Usage: LSC_HOME=... python benchmarks/bench_generated_tests.py RECORDS.jsonl \
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import statistics
 import sys
@@ -30,44 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lsc_tui.bench.runner import read_records
-from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
+from lsc_tui.engine.base import ModelSpec, SamplingParams
 from lsc_tui.engine.llama import LlamaEngine
-
-TESTER_SYSTEM = (
-    "You write unit tests for Python functions. Do not write the function. Reply "
-    "with assert statements only, in one ```python code block, one per line."
-)
-
-
-def tester_messages(
-    description: str, visible: str, entry_point: str
-) -> list[ChatMessage]:
-    """The test-writing prompt: task text and visible test, never a candidate."""
-    return [
-        ChatMessage("system", TESTER_SYSTEM),
-        ChatMessage(
-            "user",
-            f"{description.strip()}\nThe function is used like this:\n{visible}\n"
-            f"Write 5 more asserts for {entry_point} on different inputs, "
-            "including edge cases.",
-        ),
-    ]
-
-
-def parse_asserts(reply: str, visible: tuple[str, ...]) -> list[str]:
-    """Single-line asserts from the reply that parse and are not a visible test."""
-    asserts = []
-    for line in reply.splitlines():
-        line = line.strip()
-        if not line.startswith("assert ") or line in visible:
-            continue
-        try:
-            ast.parse(line)
-        except SyntaxError:
-            continue
-        if line not in asserts:
-            asserts.append(line)
-    return asserts
+from lsc_tui.loop.tester import TESTER_MAX_TOKENS, assert_messages, parse_asserts
 
 
 def share_passed(sandbox: Any, code: str, asserts: list[str], task: Any) -> float:
@@ -108,21 +72,14 @@ def main() -> None:
         records = records[: args.limit]
     sandbox = Sandbox.from_settings(load_settings())
     engine = LlamaEngine(ModelSpec(args.model.stem, args.model, n_ctx=2048))
-    params = SamplingParams(max_tokens=200, temperature=0.0)
+    params = SamplingParams(max_tokens=TESTER_MAX_TOKENS, temperature=0.0)
     rows = []
     began = time.perf_counter()
     try:
         for record in records:
             task = load_mbpp_task(int(record["task_id"]), sandbox=sandbox)
             assert task.entry_point is not None
-            reply = "".join(
-                engine.stream(
-                    tester_messages(
-                        task.description, task.visible_tests[0], task.entry_point
-                    ),
-                    params,
-                )
-            )
+            reply = "".join(engine.stream(assert_messages(task, 5), params))
             asserts = parse_asserts(reply, task.visible_tests)
             row = {
                 "task_id": task.task_id,

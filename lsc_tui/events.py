@@ -218,6 +218,41 @@ class CandidateSelected:
 
 
 @dataclass(frozen=True, slots=True)
+class TesterStarted:
+    """The generator model began writing extra asserts (``loop.tester``)."""
+
+    run_id: str
+    iteration: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AssertsWritten:
+    """The extra asserts, written once per run from the task text alone."""
+
+    run_id: str
+    iteration: int
+    at: float
+    asserts: tuple[str, ...]
+    raw: str
+    tokens: int
+    seconds: float
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssertsChecked:
+    """A candidate that passed the visible tests, run on the extra asserts."""
+
+    run_id: str
+    iteration: int
+    at: float
+    passed: int
+    total: int
+    results: tuple[TestResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class IterationFinished:
     """An iteration ended with a status for its (chosen) candidate."""
 
@@ -272,6 +307,9 @@ LoopEvent = Union[  # noqa: UP007 - a runtime alias, used by isinstance and from
     CriticFinished,
     FeedbackPrepared,
     CandidateSelected,
+    TesterStarted,
+    AssertsWritten,
+    AssertsChecked,
     IterationFinished,
     RunFinished,
     RunFailed,

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from lsc_tui.bench.suspicious import suspicious_literals
 from lsc_tui.errors import EngineError, LscError, ModelError
 from lsc_tui.events import (
+    AssertsWritten,
     CriticFinished,
     GenerationFinished,
     LoopEvent,
@@ -94,7 +95,8 @@ def mbpp_number(task_id: str | int) -> int:
 
 
 def role_usage(events: Iterable[LoopEvent]) -> tuple[dict[str, int], dict[str, float]]:
-    """Tokens and seconds spent per role, summed over generations and critiques."""
+    """Tokens and seconds spent per role, summed over generations, critiques and
+    the tester's asserts (written by the generator model, counted as "tester")."""
     tokens: dict[str, int] = {}
     seconds: dict[str, float] = {}
     for event in events:
@@ -102,6 +104,8 @@ def role_usage(events: Iterable[LoopEvent]) -> tuple[dict[str, int], dict[str, f
             role, n, s = "generator", event.tokens, event.seconds
         elif isinstance(event, CriticFinished):
             role, n, s = event.role, event.tokens, event.seconds
+        elif isinstance(event, AssertsWritten):
+            role, n, s = "tester", event.tokens, event.seconds
         else:
             continue
         tokens[role] = tokens.get(role, 0) + n

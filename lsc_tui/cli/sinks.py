@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from lsc_tui.events import (
+    AssertsChecked,
+    AssertsWritten,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -25,6 +27,7 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
+    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -104,6 +107,15 @@ class ConsoleProgress:
             case CriticFinished():
                 first = event.reflection.splitlines()[0] if event.reflection else ""
                 self._line(f"  critic: {first[:100]}")
+            case TesterStarted():
+                self._line("  a sample passed; writing extra asserts to vet it ...")
+            case AssertsWritten():
+                self._line(
+                    f"  wrote {len(event.asserts)} extra asserts "
+                    f"({event.tokens} tokens in {event.seconds:.1f}s)"
+                )
+            case AssertsChecked():
+                self._line(f"  extra asserts {event.passed}/{event.total} passed")
             case FeedbackPrepared() | IterationFinished():
                 pass
             case CandidateSelected():

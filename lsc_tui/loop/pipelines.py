@@ -24,6 +24,7 @@ PIPELINE_NAMES = (
     "three-stage",
     "select",
     "select-consensus",
+    "select-asserts",
 )
 """The shipped pipeline recipes, baseline first (report order, fallback lists)."""
 PIPELINE_KINDS: tuple[str, ...] = get_args(PipelineKind)
@@ -71,6 +72,11 @@ class Pipeline:
     repair_rounds: int = 0
     """``select`` only: when no candidate passes the visible tests, feed the best
     failing candidate's raw error back to the generator (greedy) this many times."""
+    tester_asserts: int = 0
+    """``select`` only: once a sample (not the greedy candidate) passes the visible
+    tests, the generator writes this many extra asserts (``loop.tester``); sampling
+    goes on until a passing candidate also passes all of them, and the passing
+    candidate that passes most of them is kept. 0 keeps the first that passes."""
 
     def required_roles(self) -> tuple[str, ...]:
         """The roles this pipeline's algorithm calls, in order."""
@@ -115,6 +121,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         "sampling",
         "consensus",
         "repair",
+        "tester",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -149,6 +156,11 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
     sampling = data.get("sampling", {})
     support = _select_count(data, "consensus", "support", kind, where)
     rounds = _select_count(data, "repair", "rounds", kind, where)
+    asserts = _select_count(data, "tester", "asserts", kind, where)
+    if asserts and support:
+        raise RecipeError(
+            f"{where}: [tester] and [consensus] are two ways to choose; use one"
+        )
     return Pipeline(
         name=str(data.get("name", "")),
         description=str(data.get("description", "")),
@@ -160,6 +172,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         retry_temperature=float(sampling.get("retry_temperature", 0.0)),
         consensus_support=support,
         repair_rounds=rounds,
+        tester_asserts=asserts,
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from lsc_tui.events import (
+    AssertsChecked,
+    AssertsWritten,
     CandidateSelected,
     CriticFinished,
     FeedbackPrepared,
@@ -43,6 +45,7 @@ def _iteration(store: dict[int, dict[str, Any]], number: int) -> dict[str, Any]:
             "cached_tokens": 0,
             "status": None,
             "renamed": None,
+            "extra_asserts": None,
         },
     )
 
@@ -64,6 +67,7 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
         "models": {},
         "error": None,
         "selected": None,
+        "tester": None,
         "iterations": [],
     }
     iterations: dict[int, dict[str, Any]] = {}
@@ -105,6 +109,17 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
                 _iteration(iterations, event.iteration)["feedback"] = event.feedback
             case IterationFinished():
                 _iteration(iterations, event.iteration)["status"] = event.status
+            case AssertsWritten():
+                result["tester"] = {
+                    "asserts": list(event.asserts),
+                    "tokens": event.tokens,
+                    "seconds": round(event.seconds, 3),
+                }
+            case AssertsChecked():
+                _iteration(iterations, event.iteration)["extra_asserts"] = {
+                    "passed": event.passed,
+                    "total": event.total,
+                }
             case CandidateSelected():
                 result["selected"] = {
                     "iteration": event.candidate,

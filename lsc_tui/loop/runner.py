@@ -25,6 +25,8 @@ from lsc_tui.engine.base import (
 )
 from lsc_tui.errors import LscError
 from lsc_tui.events import (
+    AssertsChecked,
+    AssertsWritten,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -45,6 +47,7 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
+    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -55,6 +58,7 @@ from lsc_tui.loop.extract import extract_code
 from lsc_tui.loop.harmonize import harmonize
 from lsc_tui.loop.pipelines import Pipeline
 from lsc_tui.loop.probes import probe_inputs
+from lsc_tui.loop.tester import TESTER_MAX_TOKENS, assert_messages, parse_asserts
 from lsc_tui.sandbox.result import CheckResult, CompileError
 from lsc_tui.tasks.expected import BatchCaller
 from lsc_tui.tasks.model import Task
@@ -99,6 +103,8 @@ class _Attempt:
     """The generator's whole reply, for a repair round's conversation."""
     feedback: str = ""
     """The raw error this attempt got, kept only when a repair round may use it."""
+    extra: int | None = None
+    """How many of the tester's extra asserts it passed; None when not run on them."""
 
 
 class _Cancelled(Exception):
@@ -145,6 +151,8 @@ class _Loop:
         """The candidate consensus picked, when it picked one."""
         self.repairs: dict[int, int] = {}
         """``select``'s repair iterations -> the candidate each one repaired."""
+        self.asserts: list[str] | None = None
+        """The tester's extra asserts once written (``select`` with a tester)."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -173,9 +181,10 @@ class _Loop:
         role: Role,
         messages: list[ChatMessage],
         params: SamplingParams,
-        make_event: Callable[[str], LoopEvent],
+        make_event: Callable[[str], LoopEvent] | None,
     ) -> Generator[LoopEvent, None, tuple[str, GenerationStats | None, float]]:
-        """Stream one generation as batched text events; return text and stats."""
+        """Stream one generation as batched text events (none when ``make_event`` is
+        None); return text and stats."""
         yield from self.engine_for(role)
         engine = self.engines.get(role)
         begun = self.clock()
@@ -190,6 +199,8 @@ class _Loop:
                 pending.append(piece)
                 pending_chars += len(piece)
                 now = self.clock()
+                if make_event is None:
+                    continue
                 if pending_chars >= FLUSH_CHARS or now - last_flush >= FLUSH_SECONDS:
                     yield make_event("".join(pending))
                     pending, pending_chars, last_flush = [], 0, now
@@ -197,7 +208,7 @@ class _Loop:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()
-        if pending:
+        if pending and make_event is not None:
             yield make_event("".join(pending))
         return "".join(text), engine.last_stats, self.clock() - begun
 
@@ -393,6 +404,9 @@ class _Loop:
             if ok and self.probes:
                 if self.vote(iteration, code):
                     return self.first_pass()
+            elif ok and self.pipeline.tester_asserts and iteration > 1:
+                if (yield from self.vet(code)):
+                    return self.first_pass()
             elif ok:
                 return iteration
             if iteration == self.max_iters or self.pipeline.kind == "one-shot":
@@ -423,6 +437,67 @@ class _Loop:
             )
         self.repairs[iteration + 1] = best.iteration
         return best.raw, best.feedback
+
+    def vet(self, code: str) -> Generator[LoopEvent, None, bool]:
+        """Run the latest candidate, a passing sample, on the tester's extra asserts.
+
+        Returns True when sampling can stop: it passes them all, or no assert could
+        be written, or (before any is written) no later candidate could compete.
+        Keeps ``chosen`` on the passing candidate that passes most, earliest."""
+        if self.asserts is None:
+            if self.iteration == self.max_iters and self.first_pass() == self.iteration:
+                return True
+            self.asserts = yield from self.write_asserts()
+        if not self.asserts:
+            return True
+        attempt = self.attempts[-1]
+        result = self.sandbox.run_tests(
+            code,
+            self.asserts,
+            setup=self.task.setup_code,
+            entry_point=self.task.entry_point,
+        )
+        attempt.extra = result.passed
+        yield AssertsChecked(
+            self.run_id,
+            self.iteration,
+            self.at(),
+            result.passed,
+            result.total,
+            result.tests,
+        )
+        self.check_cancel()
+        vetted = [a for a in self.attempts if a.extra is not None]
+        self.chosen = max(vetted, key=lambda a: (a.extra or 0, -a.iteration)).iteration
+        return result.passed == result.total
+
+    def write_asserts(self) -> Generator[LoopEvent, None, list[str]]:
+        """The tester stage: the generator model writes asserts from the task alone."""
+        yield TesterStarted(self.run_id, self.iteration, self.at())
+        params = dataclasses.replace(
+            self.role_params("generator"),
+            temperature=0.0,
+            max_tokens=TESTER_MAX_TOKENS,
+        )
+        messages = assert_messages(self.task, self.pipeline.tester_asserts)
+        raw, stats, seconds = yield from self.stream(
+            "generator", messages, params, None
+        )
+        asserts = parse_asserts(
+            raw, self.task.visible_tests, self.pipeline.tester_asserts
+        )
+        yield AssertsWritten(
+            self.run_id,
+            self.iteration,
+            self.at(),
+            asserts=tuple(asserts),
+            raw=raw,
+            tokens=stats.completion_tokens if stats else 0,
+            seconds=seconds,
+            prompt=prompts.render(messages),
+        )
+        self.check_cancel()
+        return asserts
 
     def first_pass(self) -> int | None:
         """The first iteration whose candidate passed every visible test."""
@@ -468,6 +543,18 @@ class _Loop:
                 f"no sample passed; the raw-error repair of candidate "
                 f"{self.repairs[first_pass]} passes every visible test"
             )
+        elif self.asserts and final.extra is not None:
+            vetted = sum(1 for a in self.attempts if a.extra is not None)
+            reason = (
+                f"passes {final.extra} of the {len(self.asserts)} extra asserts the "
+                f"model wrote, most of the {vetted} samples passing the visible tests"
+            )
+            if vetted == 1:
+                reason = (
+                    f"the only sample to pass the visible tests; passes "
+                    f"{final.extra} of the {len(self.asserts)} extra asserts"
+                )
+            scores = tuple(float(a.extra or 0) for a in self.attempts)
         elif not self.votes:
             reason = "first candidate to pass every visible test"
         else:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lsc_tui.events import (
     ROLES,
+    AssertsChecked,
+    AssertsWritten,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -28,6 +30,7 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
+    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -70,6 +73,10 @@ class CandidateRecord:
     tests_ran: bool = False
     stdout: str = ""
     stderr: str = ""
+    extra: tuple[TestResult, ...] = ()
+    """Its results on the tester's extra asserts (``select-asserts``)."""
+    extra_passed: int = 0
+    extra_ran: bool = False
 
     @property
     def display_code(self) -> str:
@@ -134,7 +141,7 @@ class RoleState:
 
     model_id: str = ""
     activity: str = "idle"
-    """``idle``, ``loading``, ``generating`` or ``critiquing``."""
+    """``idle``, ``loading``, ``generating``, ``critiquing`` or ``writing asserts``."""
 
 
 @dataclass
@@ -154,6 +161,7 @@ class RunView:
     finished: RunFinished | None = None
     failed: RunFailed | None = None
     last_tokens_per_second: float | None = None
+    extra_asserts: tuple[str, ...] = ()
 
     @property
     def is_over(self) -> bool:
@@ -290,6 +298,17 @@ class RunView:
                 self._set_activity(None, "idle")
             case FeedbackPrepared():
                 self.iteration(event.iteration).feedback = event.feedback
+            case TesterStarted():
+                self._set_activity("generator", "writing asserts")
+            case AssertsWritten():
+                self.extra_asserts = event.asserts
+                self._set_activity(None, "idle")
+            case AssertsChecked():
+                vetted = self.iteration(event.iteration).shown
+                if vetted is not None:
+                    vetted.extra = event.results
+                    vetted.extra_passed = event.passed
+                    vetted.extra_ran = True
             case CandidateSelected():
                 # `select` draws one candidate per iteration: candidate N is
                 # iteration N's.

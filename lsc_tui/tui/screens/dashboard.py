@@ -16,6 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from lsc_tui.events import (
+    AssertsChecked,
+    AssertsWritten,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -32,6 +34,7 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
+    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -232,9 +235,11 @@ class DashboardScreen(Screen[None]):
                 if is_shown:
                     self.refresh_code()
                     self.refresh_compiler()
-            case TestsFinished():
+            case TestsFinished() | AssertsChecked():
                 if is_shown:
                     self.refresh_tests()
+            case TesterStarted() | AssertsWritten():
+                self.refresh_header()
             case CriticTokens():
                 if is_shown:
                     self._schedule_live_refresh("critic")

@@ -84,6 +84,17 @@ class VisibleTestsPane(RichLog):
             self.write(line)
             if result.message and result.status != "passed":
                 self.write(Text(f"    {result.message}", style="italic"))
+        if candidate.extra_ran:
+            self.write(
+                Text(
+                    f"extra asserts the model wrote: {candidate.extra_passed}/"
+                    f"{len(candidate.extra)} passed (they rank samples, not verdicts)",
+                    style="bold",
+                )
+            )
+            for result in candidate.extra:
+                glyph = TEST_GLYPHS.get(result.status, "?")
+                self.write(Text.assemble((f"{glyph} ", "dim"), (result.source, "dim")))
         for label, output in (
             ("stdout", candidate.stdout),
             ("stderr", candidate.stderr),
