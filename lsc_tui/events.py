@@ -218,7 +218,7 @@ class CandidateSelected:
 
 
 @dataclass(frozen=True, slots=True)
-class TesterStarted:
+class AssertWriterStarted:
     """The generator model began writing extra asserts (``loop.tester``)."""
 
     run_id: str
@@ -307,7 +307,7 @@ LoopEvent = Union[  # noqa: UP007 - a runtime alias, used by isinstance and from
     CriticFinished,
     FeedbackPrepared,
     CandidateSelected,
-    TesterStarted,
+    AssertWriterStarted,
     AssertsWritten,
     AssertsChecked,
     IterationFinished,

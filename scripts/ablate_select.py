@@ -1,23 +1,27 @@
-"""Ablate `select-consensus` from one bench run: what each ingredient adds.
+"""Ablate `select-consensus` or `select-asserts` from one bench run.
 
-`select` and `select-consensus` draw the same fixed sequence of candidates (greedy
-first, then samples with seeds seed+2, seed+3, ...); `select-consensus` keeps
-going after the first visible pass until consensus settles. So one of its runs
-holds, per task, the candidates that simpler selection rules would have seen, and
-their choices can be replayed exactly:
+`select`, `select-consensus` and `select-asserts` draw the same fixed sequence of
+candidates (greedy first, then samples with seeds seed+2, seed+3, ...); the latter
+two keep going after the first visible pass, until consensus settles or a sample
+passes every extra assert. So one of their runs holds, per task, the candidates
+that simpler selection rules would have seen, and their choices can be replayed
+exactly:
 
 - greedy: the first candidate only. Same prompt and sampling as `one-shot`.
 - first pass: the first candidate that passes the visible tests (`select`; also
   the "up to 6 extra samples" anchor), else the candidate passing most visible
   tests, as `select` falls back.
-- consensus: what the run chose (`select-consensus`).
+- consensus (`select-consensus`) or asserts (`select-asserts`): what the run chose.
 
 Hidden tests score each replayed choice after the fact, in the sandbox, exactly as
 the bench scores final code; they never influence a choice. Tokens are the
-generated tokens each rule would have spent (its candidates up to its stop).
+generated tokens each rule would have spent (its candidates up to its stop; the
+run's own rule also counts the tester's asserts).
 
 Usage: LSC_HOME=... python scripts/ablate_select.py \
        docs/bench/plus378-select-consensus.jsonl --out docs/bench/plus378-ablation.json
+       (or docs/bench/plus378-select-asserts.jsonl --out
+       docs/bench/plus378-ablation-asserts.json)
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ sys.path.insert(0, str(ROOT))
 from lsc_tui.bench.runner import read_records  # noqa: E402
 from lsc_tui.bench.stats import paired_gain, proportion  # noqa: E402
 
-RULES = ("greedy", "first_pass", "consensus")
+BASE_RULES = ("greedy", "first_pass")
+RUN_RULES = {"select-consensus": "consensus", "select-asserts": "asserts"}
+"""The rule each pipeline's own choice stands for."""
 
 
 def _fallback(iterations: Sequence[Mapping[str, Any]]) -> int:
@@ -49,14 +55,14 @@ def _fallback(iterations: Sequence[Mapping[str, Any]]) -> int:
     return max(enumerate(iterations), key=key)[0]
 
 
-def choices(record: Mapping[str, Any]) -> dict[str, int]:
+def choices(record: Mapping[str, Any], run_rule: str) -> dict[str, int]:
     """Candidate index (0-based) each rule keeps for one `select` record."""
     iterations = record["iterations"]
     passing = [i for i, it in enumerate(iterations) if it.get("status") == "passed"]
     first = passing[0] if passing else _fallback(iterations)
     selected = (record.get("selected") or {}).get("iteration")
     chosen = selected - 1 if isinstance(selected, int) else first
-    return {"greedy": 0, "first_pass": first, "consensus": chosen}
+    return {"greedy": 0, "first_pass": first, run_rule: chosen}
 
 
 def candidate_code(iteration: Mapping[str, Any], task: Any, rule: str) -> str:
@@ -100,28 +106,34 @@ def main() -> None:
             record.get("status") != "error"
         ):
             latest[int(record["task_id"])] = record
+    pipelines = {str(r["pipeline"]) for r in latest.values()}
+    if len(pipelines) != 1 or not pipelines <= set(RUN_RULES):
+        sys.exit(f"want the records of one of {', '.join(RUN_RULES)}; got {pipelines}")
+    run_rule = RUN_RULES[pipelines.pop()]
+    rules = (*BASE_RULES, run_rule)
     rows = []
     for number in sorted(latest):
         record = latest[number]
         if not record["iterations"] or record.get("hidden") is None:
             continue
         task = load_mbpp_task(number, sandbox=sandbox)
-        picked = choices(record)
+        picked = choices(record, run_rule)
         known = {record["final_code"]: bool(record["hidden"]["passed"])}
 
         iterations = record["iterations"]
         passing = [i for i, it in enumerate(iterations) if it.get("status") == "passed"]
         row: dict[str, Any] = {"task_id": number}
-        for rule in RULES:
+        for rule in rules:
             index = picked[rule]
             code = candidate_code(iterations[index], task, rule)
-            stop = index if rule != "consensus" else len(iterations) - 1
+            stop = index if rule != run_rule else len(iterations) - 1
             if rule == "first_pass" and not passing:
                 stop = len(iterations) - 1
+            tokens = sum(it.get("gen_tokens", 0) for it in iterations[: stop + 1])
             row[rule] = {
                 "candidate": index + 1,
                 "hidden": hidden_passes(code, task, known, sandbox),
-                "tokens": sum(it.get("gen_tokens", 0) for it in iterations[: stop + 1]),
+                "tokens": record.get("tokens", tokens) if rule == run_rule else tokens,
                 "candidates": stop + 1,
             }
         # Upper bound for any selection among these candidates (peeks at hidden
@@ -137,17 +149,21 @@ def main() -> None:
         }
         rows.append(row)
         print(
-            f"{number}: " + " ".join(f"{r}={int(row[r]['hidden'])}" for r in RULES),
+            f"{number}: " + " ".join(f"{r}={int(row[r]['hidden'])}" for r in rules),
             file=sys.stderr,
         )
-    summary: dict[str, Any] = {"tasks": len(rows), "source": str(args.jsonl)}
+    summary: dict[str, Any] = {
+        "tasks": len(rows),
+        "source": str(args.jsonl),
+        "rules": list(rules),
+    }
     first_wrong = [r for r in rows if not r["first_pass"]["hidden"]]
     summary["oracle"] = {
         "hidden_passed": sum(r["oracle"]["hidden"] for r in rows),
         "first_pass_wrong": len(first_wrong),
         "fixable_by_selection": sum(r["oracle"]["hidden"] for r in first_wrong),
     }
-    for rule in RULES:
+    for rule in rules:
         outcomes = [row[rule]["hidden"] for row in rows]
         p = proportion(sum(outcomes), len(outcomes))
         summary[rule] = {
@@ -163,8 +179,8 @@ def main() -> None:
         }
     for rule, base in (
         ("first_pass", "greedy"),
-        ("consensus", "greedy"),
-        ("consensus", "first_pass"),
+        (run_rule, "greedy"),
+        (run_rule, "first_pass"),
     ):
         gain = paired_gain(
             [row[rule]["hidden"] for row in rows], [row[base]["hidden"] for row in rows]

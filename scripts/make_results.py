@@ -39,6 +39,8 @@ RULE_TITLES = {
     "greedy": "greedy candidate only (one-shot's prompt, decoding and code)",
     "first_pass": "first candidate to pass the visible tests, up to 7 (`select`)",
     "consensus": "consensus among passing candidates (`select-consensus`)",
+    "asserts": "most extra model-written asserts among passing samples "
+    "(`select-asserts`)",
 }
 STAND_IN_NOTE = (
     "The seed's critics were DeepSeek-Coder-1.3B-Instruct (syntax) and "
@@ -241,7 +243,8 @@ def bench_section(
     lines.append(format_markdown(summary))
     lines += select_vs_each(records, planned)
     lines += select_sources(records)
-    lines += ablation_section(paths[0].parent / f"{name}-ablation.json")
+    for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
+        lines += ablation_section(ablation)
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
         visible_passes = entry["visible"]["passed"]
@@ -430,13 +433,13 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def ablation_section(path: Path) -> list[str]:
     """What each ingredient of `select` adds, replayed on the same candidates."""
-    if not path.exists():
-        return []
     summary = json.loads(path.read_text(encoding="utf-8"))["summary"]
+    rules = summary.get("rules", list(RULE_TITLES)[:3])
+    pipeline = f"select-{rules[-1]}"
     lines = [
-        "### Ablation: what each ingredient of `select-consensus` adds",
+        f"### Ablation: what each ingredient of `{pipeline}` adds",
         "",
-        f"Replayed from the `select-consensus` records ({summary['tasks']} tasks) by "
+        f"Replayed from the `{pipeline}` records ({summary['tasks']} tasks) by "
         f"`python scripts/ablate_select.py {summary['source']}`: each rule's choice "
         "among the same candidates, scored on the hidden tests afterwards. Tokens "
         "count the candidates each rule needs before it stops.",
@@ -444,8 +447,8 @@ def ablation_section(path: Path) -> list[str]:
         "| rule | hidden pass | candidates/task | tokens/task |",
         "|---|---|---|---|",
     ]
-    for rule, title in RULE_TITLES.items():
-        entry = summary[rule]
+    for rule in rules:
+        title, entry = RULE_TITLES[rule], summary[rule]
         low, high = entry["ci"]
         lines.append(
             f"| {title} | {100 * entry['rate']:.1f}% [{100 * low:.0f}-"

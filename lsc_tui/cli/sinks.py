@@ -11,6 +11,7 @@ from typing import TextIO
 from lsc_tui.events import (
     AssertsChecked,
     AssertsWritten,
+    AssertWriterStarted,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -27,7 +28,6 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
-    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -107,7 +107,7 @@ class ConsoleProgress:
             case CriticFinished():
                 first = event.reflection.splitlines()[0] if event.reflection else ""
                 self._line(f"  critic: {first[:100]}")
-            case TesterStarted():
+            case AssertWriterStarted():
                 self._line("  a sample passed; writing extra asserts to vet it ...")
             case AssertsWritten():
                 self._line(

@@ -27,6 +27,7 @@ from lsc_tui.errors import LscError
 from lsc_tui.events import (
     AssertsChecked,
     AssertsWritten,
+    AssertWriterStarted,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -47,7 +48,6 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
-    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -473,7 +473,7 @@ class _Loop:
 
     def write_asserts(self) -> Generator[LoopEvent, None, list[str]]:
         """The tester stage: the generator model writes asserts from the task alone."""
-        yield TesterStarted(self.run_id, self.iteration, self.at())
+        yield AssertWriterStarted(self.run_id, self.iteration, self.at())
         params = dataclasses.replace(
             self.role_params("generator"),
             temperature=0.0,

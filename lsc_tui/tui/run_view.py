@@ -13,6 +13,7 @@ from lsc_tui.events import (
     ROLES,
     AssertsChecked,
     AssertsWritten,
+    AssertWriterStarted,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -30,7 +31,6 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
-    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -298,7 +298,7 @@ class RunView:
                 self._set_activity(None, "idle")
             case FeedbackPrepared():
                 self.iteration(event.iteration).feedback = event.feedback
-            case TesterStarted():
+            case AssertWriterStarted():
                 self._set_activity("generator", "writing asserts")
             case AssertsWritten():
                 self.extra_asserts = event.asserts

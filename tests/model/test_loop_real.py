@@ -105,3 +105,36 @@ def test_solve_typed_task_real_model() -> None:
     assert proc.returncode == (0 if result["success"] else 1)
     assert result["hidden"] is None
     assert result["iterations"][0]["tests"], "visible tests must have run"
+
+
+def test_real_model_writes_asserts_that_separate_right_from_wrong(
+    mbpp_cache: Path,
+) -> None:
+    """The select-asserts tester stage on the real 0.5B: from the task text and
+    visible test alone it writes asserts the canonical solution passes and a
+    wrong solution fails (greedy, so the same asserts every run)."""
+    from lsc_tui.engine.base import ModelSpec, SamplingParams
+    from lsc_tui.engine.llama import LlamaEngine
+    from lsc_tui.loop.tester import TESTER_MAX_TOKENS, assert_messages, parse_asserts
+
+    task = load_mbpp_task(17)
+    engine = LlamaEngine(ModelSpec("qwen", model_file("qwen2.5-coder-0.5b"), 2048))
+    try:
+        reply = "".join(
+            engine.stream(
+                assert_messages(task, 5),
+                SamplingParams(max_tokens=TESTER_MAX_TOKENS, temperature=0.0),
+            )
+        )
+    finally:
+        engine.close()
+    asserts = parse_asserts(reply, task.visible_tests, 5)
+    assert len(asserts) >= 3, reply
+    assert not set(asserts) & set(task.visible_tests)
+    sandbox = Sandbox()
+    right = sandbox.run_tests(
+        task.reference_code, asserts, entry_point="square_perimeter"
+    )
+    wrong = sandbox.run_tests("def square_perimeter(a):\n    return 2 * a\n", asserts)
+    assert right.passed == len(asserts)
+    assert wrong.passed == 0

@@ -210,3 +210,44 @@ async def test_export_and_copy_write_files(settings: Settings) -> None:
     copied = sorted(exports.glob("*-iter3.py"))
     assert copied
     assert copied[0].read_text() == "def add_nums(a, b):\n    return a + b\n"
+
+
+async def test_extra_asserts_show_in_the_tests_pane(
+    settings: Settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A select-asserts run: the vetted sample's tests pane lists the extra asserts."""
+    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+    from lsc_tui.loop.runner import run_loop
+    from lsc_tui.tui.exports import write_events_jsonl
+    from tests.unit.loop_fakes import (
+        GOOD,
+        HACK,
+        TASK,
+        WRONG,
+        FakeSandbox,
+        make_pipeline,
+    )
+    from tests.unit.test_loop_tester import ASSERTS
+
+    events = run_loop(
+        TASK,
+        make_pipeline("select", 4, tester_asserts=5),
+        FakeProvider(ScriptedEngine([WRONG, HACK, ASSERTS, GOOD])),
+        FakeSandbox(),
+        run_id="r1",
+    )
+    log = tmp_path / "run.jsonl"
+    write_events_jsonl(log, events)
+    app = fixed_app(settings, str(log))
+    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        assert screen.shown_number == 3
+        text = log_text(screen.query_one(VisibleTestsPane))
+        assert "extra asserts the model wrote: 2/2 passed" in text
+        assert "assert add(-4, 0) == -4" in text
+        await pilot.press("[")
+        await pilot.pause()
+        assert screen.shown_number == 2
+        text = log_text(screen.query_one(VisibleTestsPane))
+        assert "1/1 passed" in text and "0/2 passed" in text

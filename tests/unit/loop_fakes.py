@@ -6,13 +6,35 @@ from collections.abc import Sequence
 from typing import Any
 
 from lsc_tui.engine.base import SamplingParams
+from lsc_tui.engine.fake import ScriptedEngine
 from lsc_tui.loop.pipelines import Pipeline, RoleConfig
 from lsc_tui.sandbox import CallOutcome
 from lsc_tui.sandbox.result import CheckResult, CompileError, TestResult
+from lsc_tui.tasks.model import HiddenSuite, Task
+
+TASK = Task(
+    "typed-1",
+    "Write add(a, b) returning the sum.",
+    ("assert add(2, 3) == 5",),
+    entry_point="add",
+    hidden=HiddenSuite(asserts=("assert add(-1, 1) == 0",)),
+)
+"""The scripted replies below all answer this task."""
+GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
+GOOD_TOO = "```python\ndef add(a, b):\n    return b + a\n```"
+WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
+BROKEN = "```python\ndef add(a, b)\n    return a + b\n```"
+HACK = "```python\ndef add(a, b):\n    return a + b if a == 2 else a * b\n```"
+"""Passes the visible test only: 2 + 3 by luck, a * b elsewhere."""
+ASSERTS = (
+    "Here are the tests:\n```python\nassert add(1, 1) == 2\n"
+    "assert add(-4, 0) == -4\nassert add(2, 3) == 5\n```"
+)
+"""A tester reply: two new asserts (the third repeats the visible test)."""
 
 
 def make_pipeline(
-    kind: str, max_iters: int = 3, consensus_support: int = 0
+    kind: str, max_iters: int = 3, consensus_support: int = 0, tester_asserts: int = 0
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -27,6 +49,7 @@ def make_pipeline(
         max_iters,
         roles,
         consensus_support=consensus_support,
+        tester_asserts=tester_asserts,
     )
 
 
@@ -97,3 +120,17 @@ class FakeSandbox:
                     CallOutcome("error", None, f"{type(exc).__name__}: {exc}")
                 )
         return outcomes
+
+
+def temperature_spy(replies: list[str]) -> tuple[ScriptedEngine, list[float]]:
+    """A scripted engine that also records the temperature of every generation."""
+    engine = ScriptedEngine(replies)
+    temperatures: list[float] = []
+    original = engine.stream
+
+    def spy(messages, params, cancel=None):  # type: ignore[no-untyped-def]
+        temperatures.append(params.temperature)
+        return original(messages, params, cancel)
+
+    engine.stream = spy  # type: ignore[method-assign]
+    return engine, temperatures

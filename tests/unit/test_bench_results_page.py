@@ -115,13 +115,22 @@ def test_ablation_replays_each_rule_on_the_same_candidates() -> None:
         "iterations": [it("failed"), it("passed"), it("passed")],
         "selected": {"iteration": 3},
     }
-    assert ablation.choices(run) == {"greedy": 0, "first_pass": 1, "consensus": 2}
+    assert ablation.choices(run, "consensus") == {
+        "greedy": 0,
+        "first_pass": 1,
+        "consensus": 2,
+    }
+    assert ablation.choices(run, "asserts")["asserts"] == 2
     # Nothing passed: both selecting rules fall back to the most tests passed.
     none = {
         "iterations": [it("failed", 1), it("failed", 2), it("syntax_error")],
         "selected": {"iteration": 2},
     }
-    assert ablation.choices(none) == {"greedy": 0, "first_pass": 1, "consensus": 1}
+    assert ablation.choices(none, "consensus") == {
+        "greedy": 0,
+        "first_pass": 1,
+        "consensus": 1,
+    }
 
 
 def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
@@ -150,6 +159,21 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
         in page
     )
     assert "consensus vs greedy: +33.3 points (95% CI [-20.0, +70.0]" in page
+    # A second ablation file, of select-asserts, gets its own table.
+    asserts = {
+        **{k: v for k, v in summary.items() if "consensus" not in k},
+        "rules": ["greedy", "first_pass", "asserts"],
+        "asserts": {**rule, "rate": 0.75},
+        "asserts_vs_first_pass": gain,
+    }
+    (bench / "plus378-ablation-asserts.json").write_text(
+        json.dumps({"summary": asserts})
+    )
+    page = script.build(bench)
+    assert "### Ablation: what each ingredient of `select-consensus` adds" in page
+    assert "### Ablation: what each ingredient of `select-asserts` adds" in page
+    assert "passing samples (`select-asserts`) | 75.0% [20-80] |" in page
+    assert "asserts vs first pass: +33.3 points" in page
 
 
 def test_select_is_paired_against_every_other_pipeline() -> None:

@@ -46,6 +46,11 @@ SAMPLES: list[ev.LoopEvent] = [
     ev.CriticFinished("r", 1, 1.1, "logic_critic", "raw", "- use +", 5, 0.2, "p"),
     ev.FeedbackPrepared("r", 1, 1.2, "fix it"),
     ev.CandidateSelected("r", 2, 1.3, 2, "first to pass", (0.0, 1.0)),
+    ev.AssertWriterStarted("r", 2, 1.31),
+    ev.AssertsWritten("r", 2, 1.32, ("assert f(0) == 1",), "raw", 9, 0.4, "p"),
+    ev.AssertsChecked(
+        "r", 2, 1.33, 0, 1, (TestResult("assert f(0) == 1", "failed", "got 2"),)
+    ),
     ev.IterationFinished("r", 1, 1.4, "failed", 0, 1, 1.1),
     ev.RunFinished(
         "r", 2, 2.0, "passed", True, False, 2, "code", 2.0, ev.HiddenScore(True, 5, 5)

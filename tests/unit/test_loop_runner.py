@@ -23,18 +23,17 @@ from lsc_tui.events import (
     TokensGenerated,
 )
 from lsc_tui.loop.runner import run_loop
-from lsc_tui.tasks.model import HiddenSuite, Task
-from tests.unit.loop_fakes import FakeSandbox, make_pipeline
-
-GOOD = "```python\ndef add(a, b):\n    return a + b\n```"
-WRONG = "```python\ndef add(a, b):\n    return a - b\n```"
-BROKEN = "```python\ndef add(a, b)\n    return a + b\n```"
-TASK = Task(
-    "typed-1",
-    "Write add(a, b) returning the sum.",
-    ("assert add(2, 3) == 5",),
-    entry_point="add",
-    hidden=HiddenSuite(asserts=("assert add(-1, 1) == 0",)),
+from lsc_tui.tasks.model import Task
+from tests.unit.loop_fakes import (
+    BROKEN,
+    GOOD,
+    GOOD_TOO,
+    HACK,
+    TASK,
+    WRONG,
+    FakeSandbox,
+    make_pipeline,
+    temperature_spy,
 )
 
 
@@ -280,20 +279,6 @@ def test_select_samples_until_a_candidate_passes() -> None:
     assert not any(isinstance(e, FeedbackPrepared) for e in events)
 
 
-def temperature_spy(replies: list[str]) -> tuple[ScriptedEngine, list[float]]:
-    """A scripted engine that also records the temperature of every generation."""
-    engine = ScriptedEngine(replies)
-    temperatures: list[float] = []
-    original = engine.stream
-
-    def spy(messages, params, cancel=None):  # type: ignore[no-untyped-def]
-        temperatures.append(params.temperature)
-        return original(messages, params, cancel)
-
-    engine.stream = spy  # type: ignore[method-assign]
-    return engine, temperatures
-
-
 def run_repair(
     replies: list[str], max_iters: int, rounds: int
 ) -> tuple[list[LoopEvent], list[float], ScriptedEngine]:
@@ -371,10 +356,6 @@ def test_retry_temperature_applies_from_iteration_two() -> None:
     pipeline = dataclasses.replace(make_pipeline("feedback"), retry_temperature=0.6)
     list(run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox()))
     assert seen == [0.0, 0.6]
-
-
-HACK = "```python\ndef add(a, b):\n    return a + b if a == 2 else a * b\n```"
-GOOD_TOO = "```python\ndef add(a, b):\n    return b + a\n```"
 
 
 def run_consensus(

@@ -24,6 +24,7 @@ def test_all_pipelines_load_and_reference_catalog_models() -> None:
         "three-stage",
         "select",
         "select-consensus",
+        "select-asserts",
     }
     assert set(PIPELINE_NAMES) == set(pipelines)  # the report order names them all
     catalog = load_catalog()
@@ -73,13 +74,16 @@ def test_invalid_recipes_are_rejected(data: dict[str, object], message: str) -> 
         parse_pipeline(data, "test.toml")
 
 
-def test_consensus_and_repair_tables_are_validated() -> None:
+def test_consensus_repair_and_tester_tables_are_validated() -> None:
     from lsc_tui.errors import RecipeError
     from lsc_tui.loop.pipelines import get_pipeline, parse_pipeline
 
     assert get_pipeline("select-consensus").consensus_support == 2
-    assert get_pipeline("select").consensus_support == 0
-    assert get_pipeline("select").repair_rounds == 0
+    assert get_pipeline("select-asserts").tester_asserts == 5
+    assert get_pipeline("select-asserts").consensus_support == 0
+    select = get_pipeline("select")
+    assert (select.consensus_support, select.repair_rounds) == (0, 0)
+    assert select.tester_asserts == 0
     base = {
         "kind": "select",
         "max_iters": 3,
@@ -89,7 +93,15 @@ def test_consensus_and_repair_tables_are_validated() -> None:
         {**base, "consensus": {"support": 3}, "repair": {"rounds": 2}}, "x"
     )
     assert (parsed.consensus_support, parsed.repair_rounds) == (3, 2)
-    for table, key in (("consensus", "support"), ("repair", "rounds")):
+    with pytest.raises(RecipeError, match="use one"):
+        parse_pipeline(
+            {**base, "consensus": {"support": 2}, "tester": {"asserts": 5}}, "x"
+        )
+    for table, key in (
+        ("consensus", "support"),
+        ("repair", "rounds"),
+        ("tester", "asserts"),
+    ):
         for bad in ({key: -1}, {key: "2"}, {key: True}, {"votes": 2}):
             with pytest.raises(RecipeError, match=table):
                 parse_pipeline({**base, table: bad}, "x")

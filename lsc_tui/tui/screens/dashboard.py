@@ -18,6 +18,7 @@ from textual.widgets import Footer
 from lsc_tui.events import (
     AssertsChecked,
     AssertsWritten,
+    AssertWriterStarted,
     CandidateSelected,
     CriticFinished,
     CriticStarted,
@@ -34,7 +35,6 @@ from lsc_tui.events import (
     RunFinished,
     RunStarted,
     SyntaxChecked,
-    TesterStarted,
     TestsFinished,
     TokensGenerated,
 )
@@ -238,7 +238,7 @@ class DashboardScreen(Screen[None]):
             case TestsFinished() | AssertsChecked():
                 if is_shown:
                     self.refresh_tests()
-            case TesterStarted() | AssertsWritten():
+            case AssertWriterStarted() | AssertsWritten():
                 self.refresh_header()
             case CriticTokens():
                 if is_shown:
