@@ -1,0 +1,190 @@
+"""Does a bigger sample budget pay where `select` found no visible pass?
+
+`select` draws its candidates in a fixed order (greedy, then samples seeded
+seed+2, seed+3, ...), so a run with a bigger ``max_iters`` starts with exactly the
+candidates of a committed run. This replays a committed `select` run's candidates
+for the tasks where none passed the visible tests, and lets the real model draw
+the candidates past them, through the real loop (``run_loop``) with a larger
+``max_iters``: the records it writes are those of `select --max-iters N`, at the
+cost of the new candidates only. Replayed candidates keep their recorded tokens
+and seconds; each is checked to get the recorded visible verdict again.
+
+Hidden tests score the final code after each run, exactly as the bench does.
+
+Usage: LSC_HOME=... python benchmarks/bench_sample_budget.py RECORDS.jsonl \
+       --max-iters 13 [--limit N] --out rows.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lsc_tui.bench.runner import bench_record, read_records
+from lsc_tui.engine.base import ChatMessage, Engine, GenerationStats, SamplingParams
+
+
+class ReplayThenReal:
+    """Streams recorded replies first, then generates with the real engine."""
+
+    def __init__(self, engine: Engine, recorded: Sequence[dict[str, Any]]) -> None:
+        self.engine = engine
+        self.recorded = list(recorded)
+        self._stats: GenerationStats | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self.engine.model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self.engine.n_ctx
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        if self.recorded:
+            it = self.recorded.pop(0)
+            self._stats = GenerationStats(
+                prompt_tokens=int(it.get("prompt_tokens", 0)),
+                cached_tokens=int(it.get("cached_tokens", 0)),
+                completion_tokens=int(it.get("gen_tokens", 0)),
+                prompt_seconds=0.0,
+                gen_seconds=float(it.get("gen_seconds", 0.0)),
+                finish_reason="stop",
+            )
+            code = str(it["code"]).rstrip("\n") + "\n"
+            yield f"```python\n{code}```"
+            return
+        yield from self.engine.stream(messages, params, cancel)
+        self._stats = self.engine.last_stats
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+class OneEngine:
+    """An EngineProvider serving one engine for the generator role."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def model_id(self, role: str) -> str:
+        return str(self.engine.model_id)
+
+    def is_loaded(self, role: str) -> bool:
+        return True
+
+    def get(self, role: str) -> Any:
+        return self.engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=Path)
+    parser.add_argument("--max-iters", type=int, default=13)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    from lsc_tui.engine.llama import LlamaEngine
+    from lsc_tui.loop.pipelines import get_pipeline
+    from lsc_tui.loop.runner import run_loop
+    from lsc_tui.recipes.catalog import load_catalog
+    from lsc_tui.recipes.store import ModelStore
+    from lsc_tui.sandbox import Sandbox
+    from lsc_tui.settings import load_settings
+    from lsc_tui.tasks.mbpp import load_mbpp_task
+    from lsc_tui.tasks.scoring import score_hidden
+
+    settings = load_settings()
+    sandbox = Sandbox.from_settings(settings)
+    pipeline = get_pipeline("select")
+    generator = pipeline.roles["generator"]
+    spec = ModelStore(settings.paths.models_dir, load_catalog()).resolve(
+        generator.model, n_ctx=generator.n_ctx
+    )
+    engine = LlamaEngine(spec)
+    done = (
+        {int(r["task_id"]) for r in read_records(args.out)}
+        if args.out.exists()
+        else set()
+    )
+    todo = [
+        r
+        for r in read_records(args.records)
+        if r.get("pipeline") == "select"
+        and not r.get("visible_passed")
+        and len(r["iterations"]) < args.max_iters
+        and int(r["task_id"]) not in done
+    ]
+    if args.limit:
+        todo = todo[: args.limit]
+    print(f"{len(todo)} no-pass tasks to extend to {args.max_iters}", file=sys.stderr)
+    try:
+        for record in todo:
+            task = load_mbpp_task(int(record["task_id"]), sandbox=sandbox)
+            replay = ReplayThenReal(engine, record["iterations"])
+            events = list(
+                run_loop(
+                    task,
+                    pipeline,
+                    OneEngine(replay),
+                    sandbox,
+                    max_iters=args.max_iters,
+                    families={"generator": spec.family},
+                    score_hidden=lambda t, code: score_hidden(t, code, sandbox),
+                )
+            )
+            row = bench_record(events, task, "select")
+            row["replayed"] = len(record["iterations"])
+            row["replay_mismatch"] = [
+                i + 1
+                for i, (old, new) in enumerate(
+                    zip(record["iterations"], row["iterations"], strict=False)
+                )
+                if old["status"] != new["status"]
+            ]
+            with args.out.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(
+                f"mbpp/{row['task_id']}: visible {row['visible_passed']} "
+                f"hidden {row['hidden_passed']} at candidate "
+                f"{row['first_pass_iteration']}",
+                file=sys.stderr,
+                flush=True,
+            )
+    finally:
+        engine.close()
+    rows = list(read_records(args.out))
+    new_tokens = sum(
+        it["gen_tokens"] for r in rows for it in r["iterations"][r["replayed"] :]
+    )
+    print(
+        f"{len(rows)} tasks extended to {args.max_iters} candidates: "
+        f"{sum(bool(r['visible_passed']) for r in rows)} visible passes, "
+        f"{sum(bool(r['hidden_passed']) for r in rows)} hidden passes; "
+        f"{new_tokens} new tokens; replay mismatches: "
+        f"{sum(bool(r['replay_mismatch']) for r in rows)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
