@@ -20,7 +20,8 @@ run's own rule also counts the tester's asserts).
 
 Usage: LSC_HOME=... python scripts/ablate_select.py \
        docs/bench/plus378-select-consensus.jsonl --out docs/bench/plus378-ablation.json
-       (or docs/bench/plus378-select-asserts.jsonl --out
+       (or docs/bench/plus378-select-asserts.jsonl \
+       docs/bench/plus378-select-asserts-rest.jsonl --out
        docs/bench/plus378-ablation-asserts.json)
 """
 
@@ -91,7 +92,7 @@ def hidden_passes(code: str, task: Any, known: dict[str, bool], sandbox: Any) ->
 def main() -> None:
     """Score each rule's choice on the hidden tests and write per-task rows."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("jsonl", type=Path)
+    parser.add_argument("jsonl", type=Path, nargs="+", help="one run, maybe split")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -101,7 +102,7 @@ def main() -> None:
 
     sandbox = Sandbox.from_settings(load_settings())
     latest: dict[int, dict[str, Any]] = {}
-    for record in read_records(args.jsonl):
+    for record in (r for path in args.jsonl for r in read_records(path)):
         if str(record.get("pipeline", "")).startswith("select") and (
             record.get("status") != "error"
         ):
@@ -154,7 +155,7 @@ def main() -> None:
         )
     summary: dict[str, Any] = {
         "tasks": len(rows),
-        "source": str(args.jsonl),
+        "source": " ".join(str(path) for path in args.jsonl),
         "rules": list(rules),
     }
     first_wrong = [r for r in rows if not r["first_pass"]["hidden"]]

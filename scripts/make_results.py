@@ -244,7 +244,7 @@ def bench_section(
     lines += select_vs_each(records, planned)
     lines += select_sources(records)
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
-        lines += ablation_section(ablation)
+        lines += ablation_section(ablation, records)
     gaps = []
     for pipeline, entry in summary["pipelines"].items():
         visible_passes = entry["visible"]["passed"]
@@ -431,9 +431,14 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def ablation_section(path: Path) -> list[str]:
-    """What each ingredient of `select` adds, replayed on the same candidates."""
-    summary = json.loads(path.read_text(encoding="utf-8"))["summary"]
+def ablation_section(
+    path: Path, records: Sequence[Mapping[str, Any]] = ()
+) -> list[str]:
+    """What each ingredient of `select` adds, replayed on the same candidates; and,
+    when ``records`` hold a separate `select` run on those tasks, how far its
+    hidden passes differ from this run's own first-pass rule (sampling luck)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    summary = data["summary"]
     rules = summary.get("rules", list(RULE_TITLES)[:3])
     pipeline = f"select-{rules[-1]}"
     lines = [
@@ -470,7 +475,7 @@ def ablation_section(path: Path) -> list[str]:
             "passes the visible tests pass the hidden ones. The rest are wrong the "
             "same way in every sample, so better selection cannot reach them.",
         ]
-    lines.append("")
+    lines += [*_cross_run(data, records), ""]
     for key, gain in summary.items():
         if "_vs_" not in key:
             continue
@@ -483,6 +488,30 @@ def ablation_section(path: Path) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _cross_run(
+    data: Mapping[str, Any], records: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """The separate `select` run against this run's first-pass rule, same tasks."""
+    hidden = {
+        int(r["task_id"]): bool(r.get("hidden_passed"))
+        for r in latest_records(records)
+        if r.get("pipeline") == "select" and r.get("hidden_passed") is not None
+    }
+    rows = [row for row in data.get("rows", []) if row["task_id"] in hidden]
+    if not rows or len(rows) < len(data.get("rows", [])):
+        return []
+    separate = sum(hidden[row["task_id"]] for row in rows)
+    own = sum(bool(row["first_pass"]["hidden"]) for row in rows)
+    return [
+        "",
+        f"The separate `select` run passes {separate} of these {len(rows)} tasks, "
+        f"this run's own first visible pass {own}: the same rule on different "
+        "samples. Only the paired rows below, which choose among the same "
+        "candidates, measure the selection rule; a comparison across the two runs "
+        "also measures sampling luck.",
+    ]
 
 
 def _gib(n_bytes: float) -> str:
@@ -529,6 +558,8 @@ def overhead_section(bench_dir: Path) -> list[str]:
     known = {"loop_overhead.json", "memory.json"}
     for path in sorted(bench_dir.glob("*.json")):
         if path.name in known or path.name.endswith(".summary.json"):
+            continue
+        if "-ablation" in path.name:  # tabled beside its group
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
         lines += [

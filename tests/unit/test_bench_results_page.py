@@ -166,14 +166,18 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
         "asserts": {**rule, "rate": 0.75},
         "asserts_vs_first_pass": gain,
     }
+    own = [{"task_id": t, "first_pass": {"hidden": t == 1}} for t in range(1, 4)]
     (bench / "plus378-ablation-asserts.json").write_text(
-        json.dumps({"summary": asserts})
+        json.dumps({"summary": asserts, "rows": own})
     )
     page = script.build(bench)
     assert "### Ablation: what each ingredient of `select-consensus` adds" in page
     assert "### Ablation: what each ingredient of `select-asserts` adds" in page
     assert "passing samples (`select-asserts`) | 75.0% [20-80] |" in page
     assert "asserts vs first pass: +33.3 points" in page
+    # The separate select run (all 3 pass) against this run's own first passes (1).
+    assert "The separate `select` run passes 3 of these 3 tasks, this run's" in page
+    assert "own first visible pass 1: the same rule on different samples" in page
 
 
 def test_select_is_paired_against_every_other_pipeline() -> None:
