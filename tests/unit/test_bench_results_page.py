@@ -202,7 +202,7 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
 
     def select_row(task: int, first: int | None, hidden: bool, repaired: bool):
         row = record(task, "select", hidden, 3.0)
-        iterations: list[dict[str, object]] = [{"feedback": None} for _ in range(8)]
+        iterations: list[dict[str, object]] = [{"feedback": None} for _ in range(10)]
         if repaired:
             iterations[6]["feedback"] = "Your code fails: ..."
         row["first_pass_iteration"] = first
@@ -215,12 +215,14 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
         select_row(3, 4, True, False),
         select_row(4, 8, True, True),
         select_row(5, None, False, True),
+        select_row(7, 9, True, False),
         record(6, "one-shot", True, 1.0),
     ]
     table = "\n".join(module.select_sources(rows))
-    assert "(5 tasks;" in table
-    assert "| greedy candidate (iteration 1) | 5 | 2 | 1 |" in table
-    assert "| a sample at T=0.8 (iterations 2-7) | 3 | 1 | 1 |" in table
+    assert "(6 tasks;" in table
+    assert "| greedy candidate (iteration 1) | 6 | 2 | 1 |" in table
+    assert "| a sample at T=0.8 (iterations 2-7) | 4 | 1 | 1 |" in table
+    assert "| a sample at T=0.8 (iterations 8 on) | 3 | 1 | 1 |" in table
     assert (
         "| the repair round (raw error of the best failing candidate) | 2 | 1 | 1 |"
         in table
@@ -230,6 +232,9 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     # Without any repair round in the records, the table has no repair row.
     unrepaired = "\n".join(module.select_sources(rows[:3]))
     assert "repair" not in unrepaired and "| none passed | 0 | | |" in unrepaired
+    # Records of at most 7 candidates have no row for the later samples.
+    short = [{**r, "iterations": r["iterations"][:7]} for r in rows[:3]]
+    assert "iterations 8 on" not in "\n".join(module.select_sources(short))
 
 
 def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:
