@@ -74,9 +74,8 @@ class CandidateRecord:
     stdout: str = ""
     stderr: str = ""
     extra: tuple[TestResult, ...] = ()
-    """Its results on the tester's extra asserts (``select-asserts``)."""
-    extra_passed: int = 0
-    extra_ran: bool = False
+    """Its results on the tester's extra asserts (``select-asserts``); empty when
+    it was not run on them (a run always has at least one)."""
 
     @property
     def display_code(self) -> str:
@@ -161,7 +160,6 @@ class RunView:
     finished: RunFinished | None = None
     failed: RunFailed | None = None
     last_tokens_per_second: float | None = None
-    extra_asserts: tuple[str, ...] = ()
 
     @property
     def is_over(self) -> bool:
@@ -301,14 +299,11 @@ class RunView:
             case AssertWriterStarted():
                 self._set_activity("generator", "writing asserts")
             case AssertsWritten():
-                self.extra_asserts = event.asserts
                 self._set_activity(None, "idle")
             case AssertsChecked():
                 vetted = self.iteration(event.iteration).shown
                 if vetted is not None:
                     vetted.extra = event.results
-                    vetted.extra_passed = event.passed
-                    vetted.extra_ran = True
             case CandidateSelected():
                 # `select` draws one candidate per iteration: candidate N is
                 # iteration N's.

@@ -84,10 +84,11 @@ class VisibleTestsPane(RichLog):
             self.write(line)
             if result.message and result.status != "passed":
                 self.write(Text(f"    {result.message}", style="italic"))
-        if candidate.extra_ran:
+        if candidate.extra:
+            extra_passed = sum(1 for r in candidate.extra if r.status == "passed")
             self.write(
                 Text(
-                    f"extra asserts the model wrote: {candidate.extra_passed}/"
+                    f"extra asserts the model wrote: {extra_passed}/"
                     f"{len(candidate.extra)} passed (they rank samples, not verdicts)",
                     style="bold",
                 )
