@@ -83,22 +83,6 @@ class ReplayThenReal:
         self.engine.close()
 
 
-class OneEngine:
-    """An EngineProvider serving one engine for the generator role."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-
-    def model_id(self, role: str) -> str:
-        return str(self.engine.model_id)
-
-    def is_loaded(self, role: str) -> bool:
-        return True
-
-    def get(self, role: str) -> Any:
-        return self.engine
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=Path)
@@ -107,6 +91,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
+    from lsc_tui.engine.fake import FakeProvider
     from lsc_tui.engine.llama import LlamaEngine
     from lsc_tui.loop.pipelines import get_pipeline
     from lsc_tui.loop.runner import run_loop
@@ -149,7 +134,7 @@ def main() -> None:
                 run_loop(
                     task,
                     pipeline,
-                    OneEngine(replay),
+                    FakeProvider(replay),
                     sandbox,
                     max_iters=args.max_iters,
                     families={"generator": spec.family},

@@ -106,7 +106,8 @@ class ScriptedEngine:
 
 
 class FakeProvider:
-    """An EngineProvider serving scripted engines per role (one shared by default)."""
+    """An EngineProvider serving given engines per role (one shared by default):
+    scripted ones in tests, a replaying one in benchmarks/bench_sample_budget.py."""
 
     def __init__(self, engines: dict[str, Engine] | Engine) -> None:
         self._engines = engines
