@@ -37,7 +37,7 @@ TITLES = {
 }
 RULE_TITLES = {
     "greedy": "greedy candidate only (one-shot's prompt, decoding and code)",
-    "first_pass": "first candidate to pass the visible tests, up to 7 (`select`)",
+    "first_pass": "first candidate to pass the visible tests (`select`'s rule)",
     "consensus": "consensus among passing candidates (`select-consensus`)",
     "asserts": "most extra model-written asserts among passing samples "
     "(`select-asserts`)",
@@ -452,15 +452,13 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def ablation_section(
-    path: Path, records: Sequence[Mapping[str, Any]] = ()
-) -> list[str]:
+def ablation_section(path: Path, records: Sequence[Mapping[str, Any]]) -> list[str]:
     """What each ingredient of `select` adds, replayed on the same candidates; and,
     when ``records`` hold a separate `select` run on those tasks, how far its
     hidden passes differ from this run's own first-pass rule (sampling luck)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     summary = data["summary"]
-    rules = summary.get("rules", list(RULE_TITLES)[:3])
+    rules = summary["rules"]
     pipeline = f"select-{rules[-1]}"
     lines = [
         f"### Ablation: what each ingredient of `{pipeline}` adds",

@@ -146,6 +146,7 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
     summary = {
         "tasks": 3,
         "source": "plus378-select.jsonl",
+        "rules": ["greedy", "first_pass", "consensus"],
         "greedy": rule,
         "first_pass": rule,
         "consensus": rule,
