@@ -29,6 +29,7 @@ from lsc_tui.bench.report import (  # noqa: E402
     summarize,
 )
 from lsc_tui.bench.runner import read_records  # noqa: E402
+from lsc_tui.bench.speed import MatchedTime, matched_times  # noqa: E402
 
 TITLES = {
     "seed25": "The seed's setting: 25 random MBPP test-split tasks",
@@ -78,11 +79,13 @@ def headline(
     summary: Mapping[str, Any],
     planned_n: int,
     chosen: frozenset[str] = frozenset(),
+    matched: Mapping[str, float] | None = None,
 ) -> list[str]:
     """Bullets with the hidden pass rate, gain and cost of each pipeline.
 
     ``chosen`` names pipelines run on purpose on a subset of the tasks: their
-    gain over one-shot holds on that subset only, and the bullet says so."""
+    gain over one-shot holds on that subset only, and the bullet says so.
+    ``matched`` gives time ratios at one-shot's machine speed, by pipeline."""
     lines = []
     for pipeline, entry in summary["pipelines"].items():
         hidden = entry["hidden"]
@@ -99,6 +102,8 @@ def headline(
             tokens = entry.get("token_ratio_vs_baseline")
             if ratio is not None:
                 text += f" at {ratio:.2f}x one-shot's time"
+            if matched and pipeline in matched:
+                text += f" ({matched[pipeline]:.2f}x at matched machine speed)"
             if tokens is not None:
                 text += f" and {tokens:.2f}x its generated tokens"
         if entry["tasks"] < planned_n and pipeline in chosen:
@@ -195,6 +200,7 @@ def bench_section(
     by_file = {path: read_records(path) for path in paths}
     records = [r for file_records in by_file.values() for r in file_records]
     summary = summarize(records)
+    matched = matched_times(list(by_file.values()))
     metas = [m for m in (read_meta(path) for path in paths) if m]
     pipelines = _pipeline_order(records)
     planned: list[str] = []
@@ -249,12 +255,12 @@ def bench_section(
                 )
             lines.append("")
     lines += _split_runs(by_file)
-    lines += _decode_speeds(by_file)
     commands = [command_text(meta) for meta in metas if meta.get("command")]
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
     lines += select_vs_each(records, planned)
+    lines += matched_time_lines(matched)
     lines += select_sources(records)
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
         lines += ablation_section(ablation, records)
@@ -310,7 +316,13 @@ def bench_section(
         "</details>",
         "",
     ]
-    bullets = headline(title.split(":")[0], summary, len(task_ids), frozenset(chosen))
+    bullets = headline(
+        title.split(":")[0],
+        summary,
+        len(task_ids),
+        frozenset(chosen),
+        {entry.pipeline: entry.matched_ratio for entry in matched},
+    )
     return lines, summary, bullets
 
 
@@ -332,28 +344,37 @@ def _split_runs(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> list[str
     return lines
 
 
-def _decode_speeds(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> list[str]:
-    """Median generation speed per file: time ratios across files assume the
-    machine ran at one speed, and a shared machine does not always."""
-    speeds = []
-    for path, file_records in by_file.items():
-        rates = sorted(
-            it["gen_tokens"] / it["gen_seconds"]
-            for record in file_records
-            for it in record.get("iterations") or []
-            if it.get("gen_tokens", 0) >= 16 and it.get("gen_seconds", 0) > 0
-        )
-        if rates:
-            speeds.append(f"`{path.name}` {rates[len(rates) // 2]:.1f}")
-    if len(speeds) < 2:
+def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
+    """Time ratios at one-shot's machine speed, calibrated on identical work."""
+    if not matched:
         return []
-    return [
-        "Median generator speed per file (tokens/s, iterations of 16+ tokens; "
-        "time ratios between files run at different speeds are not comparable): "
-        + "; ".join(speeds)
-        + ".",
+    lines = [
+        "Time at matched machine speed: this shared VM does not always run at one "
+        "speed, so a time ratio between two runs also measures the machine. The "
+        "records calibrate it (`lsc_tui/bench/speed.py`): every pipeline's first "
+        "candidate is greedy with one-shot's prompt, and where its code equals "
+        "one-shot's, both runs did the same work; an extended run's new samples "
+        "are timed against the samples of the run it extends, on the same tasks. "
+        "Scaled to one-shot's speed:",
         "",
+        "| pipeline | tasks | time (raw) | time at one-shot's speed | calibration |",
+        "|---|---|---|---|---|",
     ]
+    for entry in matched:
+        how = (
+            f"{entry.calibration_tasks} identical greedy candidates; one-shot's run "
+            f"took {entry.speed_factor:.2f}x as long for them"
+        )
+        if entry.extension_speed is not None:
+            how += (
+                f"; {entry.extended_tasks} extended tasks' new samples decoded at "
+                f"{entry.extension_speed:.2f}x their earlier samples' speed"
+            )
+        lines.append(
+            f"| {entry.pipeline} | {entry.tasks} | {entry.raw_ratio:.2f}x | "
+            f"{entry.matched_ratio:.2f}x | {how} |"
+        )
+    return [*lines, ""]
 
 
 def select_vs_each(

@@ -238,32 +238,39 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     assert "iterations 8 on" not in "\n".join(module.select_sources(short))
 
 
-def test_split_runs_and_decode_speeds_are_stated(tmp_path: Path) -> None:
-    """A pipeline spread over files is named, and each file's decode speed shown."""
+def test_split_runs_and_matched_times_are_stated(tmp_path: Path) -> None:
+    """A pipeline spread over files is named; time at matched speed is tabled."""
     module = load_script()
 
-    def with_speed(row: dict[str, object], tokens: int, seconds: float):
-        row["iterations"] = [{"gen_tokens": tokens, "gen_seconds": seconds}]
+    def greedy(row: dict[str, object], seconds: float) -> dict[str, object]:
+        row["iterations"] = [
+            {"code": f"c{row['task_id']}", "gen_tokens": 40, "gen_seconds": seconds}
+        ]
         return row
 
     first = tmp_path / "plus378-select-a.jsonl"
     second = tmp_path / "plus378-select-b.jsonl"
     first.write_text(
-        json.dumps(with_speed(record(1, "select", True, 1.0), 40, 2.0))
-        + "\n"
-        + json.dumps(with_speed(record(1, "one-shot", True, 1.0), 40, 2.0))
-        + "\n"
+        "".join(
+            json.dumps(greedy(record(t, "one-shot", True, 2.0), 2.0)) + "\n"
+            for t in range(1, 13)
+        )
+        + "".join(
+            json.dumps(greedy(record(t, "select", True, 3.0), 1.0)) + "\n"
+            for t in range(1, 12)
+        )
     )
-    second.write_text(
-        json.dumps(with_speed(record(2, "select", False, 1.0), 40, 4.0)) + "\n"
-    )
+    second.write_text(json.dumps(greedy(record(12, "select", False, 3.0), 1.0)) + "\n")
     by_file = {path: module.read_records(path) for path in (first, second)}
     lines = "\n".join(module._split_runs(by_file))
     assert "`select`'s records come from 2 files" in lines
     assert "`one-shot`" not in lines
-    speeds = "\n".join(module._decode_speeds(by_file))
-    assert "`plus378-select-a.jsonl` 20.0; `plus378-select-b.jsonl` 10.0." in speeds
-    assert module._decode_speeds({first: by_file[first]}) == []
+    matched = module.matched_times([by_file[first]])
+    table = "\n".join(module.matched_time_lines(matched))
+    assert "| select | 11 | 1.50x | 3.00x | 11 identical greedy candidates" in table
+    # The second file's one task cannot calibrate its run: no figure, not a guess.
+    assert module.matched_times(list(by_file.values())) == []
+    assert module.matched_time_lines([]) == []
 
 
 def test_a_run_on_a_chosen_subset_is_not_called_incomplete(tmp_path: Path) -> None:

@@ -1,0 +1,84 @@
+"""Time ratios at matched machine speed come from identical work in the records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lsc_tui.bench.speed import MIN_CALIBRATION, matched_times
+
+
+def it(code: str, tokens: int, seconds: float) -> dict[str, Any]:
+    return {"code": code, "gen_tokens": tokens, "gen_seconds": seconds}
+
+
+def rec(
+    task: int, pipeline: str, seconds: float, iterations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "task_id": task,
+        "pipeline": pipeline,
+        "seconds": seconds,
+        "load_seconds": 0.0,
+        "iterations": iterations,
+    }
+
+
+TASKS = range(1, MIN_CALIBRATION + 1)
+
+
+def one_shot(seconds: float = 4.0, gen: float = 4.0) -> list[dict[str, Any]]:
+    """A one-shot run that took ``gen`` s per greedy candidate."""
+    return [rec(t, "one-shot", seconds, [it(f"c{t}", 40, gen)]) for t in TASKS]
+
+
+def test_a_run_on_a_faster_machine_is_scaled_to_one_shots_speed() -> None:
+    # select's run decoded the same greedy code twice as fast; it then sampled.
+    select = [
+        rec(t, "select", 6.0, [it(f"c{t}", 40, 2.0), it("s", 80, 4.0)]) for t in TASKS
+    ]
+    [entry] = matched_times([one_shot(), select])
+    assert entry.pipeline == "select" and entry.tasks == MIN_CALIBRATION
+    assert entry.raw_ratio == pytest.approx(1.5)
+    assert entry.speed_factor == pytest.approx(2.0)
+    assert entry.matched_ratio == pytest.approx(3.0)
+    assert entry.calibration_tasks == MIN_CALIBRATION
+    assert entry.extension_speed is None
+
+
+def test_different_greedy_code_does_not_calibrate() -> None:
+    select = [rec(t, "select", 6.0, [it(f"other{t}", 40, 2.0)]) for t in TASKS]
+    assert matched_times([one_shot(), select]) == []
+    # One identical candidate too few is no calibration either.
+    short = [rec(t, "select", 6.0, [it(f"c{t}", 40, 2.0)]) for t in TASKS][1:]
+    assert matched_times([one_shot(), short]) == []
+
+
+def test_an_extension_is_timed_against_the_samples_it_extends() -> None:
+    """New samples decoded at half the earlier samples' speed count at full speed."""
+    first = [
+        rec(t, "select", 6.0, [it(f"c{t}", 40, 4.0), it("s", 100, 2.0)]) for t in TASKS
+    ]
+    extension = [
+        {
+            **rec(t, "select", 6.0 + 8.0, [it(f"c{t}", 40, 0.0), it("s", 100, 0.0)]),
+            "replayed": 2,
+            "new_seconds": 8.0,
+        }
+        for t in TASKS[:2]
+    ]
+    for row in extension:
+        row["iterations"].append(it("n", 100, 4.0))  # 25 tokens/s against 50
+    [entry] = matched_times([one_shot(), first, extension])
+    assert entry.extended_tasks == 2
+    assert entry.extension_speed == pytest.approx(0.5)
+    assert entry.speed_factor == pytest.approx(1.0)
+    base = 4.0 * MIN_CALIBRATION
+    assert entry.raw_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 16.0) / base)
+    assert entry.matched_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 8.0) / base)
+
+
+def test_without_one_shot_there_is_nothing_to_match() -> None:
+    select = [rec(t, "select", 6.0, [it(f"c{t}", 40, 2.0)]) for t in TASKS]
+    assert matched_times([select]) == []
