@@ -365,10 +365,10 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
             f"{entry.calibration_tasks} identical greedy candidates; one-shot's run "
             f"took {entry.speed_factor:.2f}x as long for them"
         )
-        if entry.extension_speed is not None:
+        for extension in entry.extensions:
             how += (
-                f"; {entry.extended_tasks} extended tasks' new samples decoded at "
-                f"{entry.extension_speed:.2f}x their earlier samples' speed"
+                f"; {extension.tasks} extended tasks' new samples decoded at "
+                f"{extension.speed:.2f}x the speed of the samples they extend"
             )
         lines.append(
             f"| {entry.pipeline} | {entry.tasks} | {entry.raw_ratio:.2f}x | "

@@ -25,7 +25,7 @@ prompt processing) slowed alike, which holds when the machine as a whole was slo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lsc_tui.bench.report import BASELINE, latest_records
@@ -33,6 +33,15 @@ from lsc_tui.bench.runner import mbpp_number
 
 MIN_CALIBRATION = 10
 """Fewest identical first candidates that calibrate a run; fewer give no ratio."""
+
+
+@dataclass(frozen=True)
+class Extension:
+    """One file of extended records: how many tasks, and its new samples' speed."""
+
+    tasks: int
+    speed: float
+    """New samples' tokens/s over those of the records they extend (below 1: slower)."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,9 @@ class MatchedTime:
     calibration_tasks: int
     speed_factor: float
     """Baseline generation seconds over this run's, for the same greedy code."""
-    extended_tasks: int = 0
-    extension_speed: float | None = None
-    """New samples' tokens/s over the extended run's samples' (below 1: slower)."""
+    extensions: tuple[Extension, ...] = ()
+    task_seconds: Mapping[int, float] = field(default_factory=dict, repr=False)
+    """Each task's seconds at the baseline's speed."""
 
 
 def _key(record: Mapping[str, Any]) -> int:
@@ -60,8 +69,8 @@ def _first(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return iterations[0] if iterations else None
 
 
-def _rate(iterations: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
-    """(tokens, seconds) of the iterations that were timed."""
+def _timed(iterations: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
+    """(tokens, seconds) of the iterations that were timed (replays take none)."""
     tokens = seconds = 0.0
     for it in iterations:
         if float(it.get("gen_seconds", 0.0)) > 0:
@@ -71,7 +80,7 @@ def _rate(iterations: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
 
 
 def _speed_factor(
-    rows: Sequence[Mapping[str, Any]], base: Mapping[int, Mapping[str, Any]]
+    rows: Iterable[Mapping[str, Any]], base: Mapping[int, Mapping[str, Any]]
 ) -> tuple[float, int] | None:
     """Baseline's over the run's generation seconds for identical greedy code."""
     mine = theirs = 0.0
@@ -81,9 +90,13 @@ def _speed_factor(
         first, other_first = _first(row), other and _first(other)
         if not first or not other_first or first.get("code") != other_first.get("code"):
             continue
-        if float(first.get("gen_seconds", 0)) <= 0:
-            continue
-        if float(other_first.get("gen_seconds", 0)) <= 0:
+        if (
+            min(
+                float(first.get("gen_seconds", 0)),
+                float(other_first.get("gen_seconds", 0)),
+            )
+            <= 0
+        ):
             continue
         mine += float(first["gen_seconds"])
         theirs += float(other_first["gen_seconds"])
@@ -94,8 +107,73 @@ def _speed_factor(
 
 
 def _seconds(record: Mapping[str, Any]) -> float:
-    return max(
-        0.0, float(record.get("seconds", 0.0)) - float(record.get("load_seconds", 0.0))
+    wall = float(record.get("seconds", 0.0))
+    return max(0.0, wall - float(record.get("load_seconds", 0.0)))
+
+
+def _matched(
+    pipeline: str,
+    files: Sequence[Sequence[Mapping[str, Any]]],
+    base: Mapping[int, Mapping[str, Any]],
+) -> MatchedTime | None:
+    """One pipeline's matched time, or None where a file cannot be calibrated."""
+    factors: dict[int, float] = {}  # file index -> its seconds' factor to baseline
+    counts: dict[int, tuple[int, Mapping[str, Any]]] = {}  # task -> (file, record)
+    matched: dict[int, float] = {}  # task -> seconds at the baseline's speed
+    roots: dict[int, Mapping[str, Any]] = {}  # task -> its last record not extended
+    extensions: list[Extension] = []
+    for index, records in enumerate(files):
+        rows = [r for r in records if r["pipeline"] == pipeline]
+        plain = [r for r in rows if "replayed" not in r]
+        if plain:
+            found = _speed_factor(plain, base)
+            if found is None:
+                return None
+            factors[index] = found[0]
+            for row in plain:
+                counts[_key(row)] = (index, row)
+                roots[_key(row)] = row
+                matched[_key(row)] = _seconds(row) * found[0]
+        extended = [r for r in rows if "replayed" in r]
+        if not extended:
+            continue
+        earlier = {counts[_key(r)][0] for r in extended if _key(r) in counts}
+        if len(earlier) != 1 or any(
+            _key(r) not in counts
+            or int(r["replayed"]) != len(counts[_key(r)][1].get("iterations") or [])
+            for r in extended
+        ):
+            return None  # extensions of records this page does not have
+        old = new = (0.0, 0.0)
+        for row in extended:
+            before = counts[_key(row)][1]
+            old = _add(old, _timed((before.get("iterations") or [])[1:]))
+            new = _add(
+                new, _timed((row.get("iterations") or [])[int(row["replayed"]) :])
+            )
+        if min(old[1], new[1]) <= 0:
+            return None
+        speed = (new[0] / new[1]) / (old[0] / old[1])
+        factors[index] = factors[earlier.pop()] * speed
+        extensions.append(Extension(tasks=len(extended), speed=speed))
+        for row in extended:
+            added = float(row.get("new_seconds", 0.0)) * factors[index]
+            matched[_key(row)] += added
+            counts[_key(row)] = (index, row)
+    tasks = [t for t in counts if t in base]
+    base_seconds = sum(_seconds(base[t]) for t in tasks)
+    calibration = _speed_factor(roots.values(), base)
+    if not tasks or base_seconds <= 0 or calibration is None:
+        return None
+    return MatchedTime(
+        pipeline=pipeline,
+        tasks=len(tasks),
+        raw_ratio=sum(_seconds(counts[t][1]) for t in tasks) / base_seconds,
+        matched_ratio=sum(matched[t] for t in tasks) / base_seconds,
+        calibration_tasks=calibration[1],
+        speed_factor=calibration[0],
+        extensions=tuple(extensions),
+        task_seconds={t: matched[t] for t in tasks},
     )
 
 
@@ -105,9 +183,9 @@ def matched_times(
     """Each pipeline's time ratio to ``baseline``, raw and at the baseline's speed.
 
     ``files`` are the records of each bench file in page order (a later record of a
-    task replaces an earlier one). A pipeline whose runs cannot be calibrated (too
-    few identical first candidates, or an extension without its earlier record) is
-    left out rather than guessed."""
+    task replaces an earlier one). A pipeline whose runs cannot be calibrated (a
+    file with too few identical first candidates, or extensions of records not in
+    ``files``) is left out rather than guessed."""
     base = {
         _key(r): r
         for r in latest_records(r for f in files for r in f)
@@ -115,84 +193,9 @@ def matched_times(
     }
     if not base:
         return []
-    # Per file and pipeline: the plain runs' factors, and the extensions' records.
-    factors: dict[tuple[int, str], float] = {}
-    calibrated: dict[str, tuple[float, int]] = {}
-    plain: dict[str, list[Mapping[str, Any]]] = {}
-    for index, records in enumerate(files):
-        by_pipeline: dict[str, list[Mapping[str, Any]]] = {}
-        for record in records:
-            if record["pipeline"] != baseline and "replayed" not in record:
-                by_pipeline.setdefault(str(record["pipeline"]), []).append(record)
-        for pipeline, rows in by_pipeline.items():
-            plain.setdefault(pipeline, []).extend(rows)
-            found = _speed_factor(rows, base)
-            if found:
-                factors[(index, pipeline)] = found[0]
-    for pipeline, rows in plain.items():
-        last = {_key(row): row for row in rows}  # a re-run task counts once
-        pooled = _speed_factor(list(last.values()), base)
-        if pooled:
-            calibrated[pipeline] = pooled
-    # The record that counts for each (pipeline, task), with the file it came from;
-    # and, for extensions, the record they extend.
-    counts: dict[tuple[str, int], tuple[int, Mapping[str, Any]]] = {}
-    extended: dict[tuple[str, int], tuple[int, Mapping[str, Any]]] = {}
-    for index, records in enumerate(files):
-        for record in records:
-            key = (str(record["pipeline"]), _key(record))
-            if "replayed" in record and key in counts:
-                extended[key] = counts[key]
-            counts[key] = (index, record)
-    results = []
-    for pipeline in dict.fromkeys(p for p, _ in counts):
-        if pipeline == baseline or pipeline not in calibrated:
-            continue
-        keys = [k for k in counts if k[0] == pipeline and k[1] in base]
-        old = new = (0.0, 0.0)
-        for key in keys:
-            if key in extended:
-                _, record = counts[key]
-                _, earlier = extended[key]
-                replayed = int(record["replayed"])
-                old = _add(old, _rate((earlier.get("iterations") or [])[1:]))
-                new = _add(new, _rate((record.get("iterations") or [])[replayed:]))
-        extension = None
-        if any(k in extended for k in keys):
-            if old[1] <= 0 or new[1] <= 0:
-                continue
-            extension = (new[0] / new[1]) / (old[0] / old[1])
-        raw = matched = 0.0
-        complete = True
-        for key in keys:
-            index, record = counts[key]
-            raw += _seconds(record)
-            scaled = _seconds(record)
-            if key in extended:
-                index, earlier = extended[key]
-                added = float(record.get("new_seconds", 0.0))
-                scaled = _seconds(earlier) + added * (extension or 1.0)
-            factor = factors.get((index, pipeline))
-            if factor is None:
-                complete = False
-                break
-            matched += scaled * factor
-        base_seconds = sum(_seconds(base[t]) for _, t in keys)
-        if not complete or base_seconds <= 0:
-            continue
-        results.append(
-            MatchedTime(
-                pipeline=pipeline,
-                tasks=len(keys),
-                raw_ratio=raw / base_seconds,
-                matched_ratio=matched / base_seconds,
-                calibration_tasks=calibrated[pipeline][1],
-                speed_factor=calibrated[pipeline][0],
-                extended_tasks=sum(k in extended for k in keys),
-                extension_speed=extension,
-            )
-        )
-    return results
+    pipelines = dict.fromkeys(str(r["pipeline"]) for f in files for r in f)
+    found = (_matched(p, files, base) for p in pipelines if p != baseline)
+    return [entry for entry in found if entry is not None]
 
 
 def _add(total: tuple[float, float], part: tuple[float, float]) -> tuple[float, float]:

@@ -44,7 +44,8 @@ def test_a_run_on_a_faster_machine_is_scaled_to_one_shots_speed() -> None:
     assert entry.speed_factor == pytest.approx(2.0)
     assert entry.matched_ratio == pytest.approx(3.0)
     assert entry.calibration_tasks == MIN_CALIBRATION
-    assert entry.extension_speed is None
+    assert entry.extensions == ()
+    assert entry.task_seconds == {t: 12.0 for t in TASKS}
 
 
 def test_different_greedy_code_does_not_calibrate() -> None:
@@ -71,8 +72,8 @@ def test_an_extension_is_timed_against_the_samples_it_extends() -> None:
     for row in extension:
         row["iterations"].append(it("n", 100, 4.0))  # 25 tokens/s against 50
     [entry] = matched_times([one_shot(), first, extension])
-    assert entry.extended_tasks == 2
-    assert entry.extension_speed == pytest.approx(0.5)
+    [extension] = entry.extensions
+    assert extension.tasks == 2 and extension.speed == pytest.approx(0.5)
     assert entry.speed_factor == pytest.approx(1.0)
     base = 4.0 * MIN_CALIBRATION
     assert entry.raw_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 16.0) / base)
@@ -82,3 +83,31 @@ def test_an_extension_is_timed_against_the_samples_it_extends() -> None:
 def test_without_one_shot_there_is_nothing_to_match() -> None:
     select = [rec(t, "select", 6.0, [it(f"c{t}", 40, 2.0)]) for t in TASKS]
     assert matched_times([select]) == []
+
+
+def test_an_extension_of_an_extension_chains_the_calibration() -> None:
+    """A second extension is timed against the first one's new samples."""
+    first = [
+        rec(t, "select", 6.0, [it(f"c{t}", 40, 4.0), it("s", 100, 2.0)]) for t in TASKS
+    ]
+
+    def extend(row: dict[str, Any], seconds: float) -> dict[str, Any]:
+        iterations = [{**i, "gen_seconds": 0.0} for i in row["iterations"]]
+        return {
+            **row,
+            "seconds": row["seconds"] + seconds,
+            "iterations": [*iterations, it("n", 100, seconds)],
+            "replayed": len(iterations),
+            "new_seconds": seconds,
+        }
+
+    once = [extend(first[0], 4.0)]  # 25 tokens/s: half the first run's 50
+    twice = [extend(once[0], 8.0)]  # 12.5 tokens/s: half the first extension's
+    [entry] = matched_times([one_shot(), first, once, twice])
+    assert [e.speed for e in entry.extensions] == pytest.approx([0.5, 0.5])
+    # At the first run's speed the two extensions took 2 s and 2 s.
+    assert entry.task_seconds[1] == pytest.approx(6.0 + 2.0 + 2.0)
+    assert entry.raw_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 12.0) / 40.0)
+    # An extension whose earlier record is missing cannot be calibrated.
+    assert matched_times([one_shot(), first, twice]) == []
+    assert matched_times([one_shot(), twice]) == []
