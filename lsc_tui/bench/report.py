@@ -40,7 +40,7 @@ def _finished(record: Mapping[str, Any]) -> bool:
     return record.get("status") in ("passed", "failed")
 
 
-def _compute_seconds(record: Mapping[str, Any]) -> float:
+def compute_seconds(record: Mapping[str, Any]) -> float:
     """Wall seconds of a run without model loading (amortised across a bench)."""
     wall = float(record.get("seconds", 0.0))
     return max(0.0, wall - float(record.get("load_seconds", 0.0)))
@@ -83,7 +83,7 @@ def _pipeline_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "suspicious_hidden_passes": sum(
             1 for r in hidden_passes if r.get("suspicious")
         ),
-        "mean_seconds": round(mean([_compute_seconds(r) for r in done]), 2),
+        "mean_seconds": round(mean([compute_seconds(r) for r in done]), 2),
         "mean_wall_seconds": round(mean([float(r.get("seconds", 0)) for r in done]), 2),
         "mean_tokens": round(mean([float(r.get("tokens", 0)) for r in done]), 1),
         "mean_iterations": round(mean([len(r.get("iterations", [])) for r in done]), 2),
@@ -146,7 +146,7 @@ def summarize(
                 "visible": _paired(done, base_rows, "visible_passed"),
             }
             entry["time_ratio_vs_baseline"] = _paired_ratio(
-                done, base_rows, _compute_seconds
+                done, base_rows, compute_seconds
             )
             entry["token_ratio_vs_baseline"] = _paired_ratio(done, base_rows, _tokens)
         pipelines[name] = entry

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsc_tui.bench.report import BASELINE, latest_records
+from lsc_tui.bench.report import BASELINE, compute_seconds, latest_records
 from lsc_tui.bench.runner import mbpp_number
 
 MIN_CALIBRATION = 10
@@ -106,11 +106,6 @@ def _speed_factor(
     return theirs / mine, count
 
 
-def _seconds(record: Mapping[str, Any]) -> float:
-    wall = float(record.get("seconds", 0.0))
-    return max(0.0, wall - float(record.get("load_seconds", 0.0)))
-
-
 def _matched(
     pipeline: str,
     files: Sequence[Sequence[Mapping[str, Any]]],
@@ -133,7 +128,7 @@ def _matched(
             for row in plain:
                 counts[_key(row)] = (index, row)
                 roots[_key(row)] = row
-                matched[_key(row)] = _seconds(row) * found[0]
+                matched[_key(row)] = compute_seconds(row) * found[0]
         extended = [r for r in rows if "replayed" in r]
         if not extended:
             continue
@@ -161,14 +156,14 @@ def _matched(
             matched[_key(row)] += added
             counts[_key(row)] = (index, row)
     tasks = [t for t in counts if t in base]
-    base_seconds = sum(_seconds(base[t]) for t in tasks)
+    base_seconds = sum(compute_seconds(base[t]) for t in tasks)
     calibration = _speed_factor(roots.values(), base)
     if not tasks or base_seconds <= 0 or calibration is None:
         return None
     return MatchedTime(
         pipeline=pipeline,
         tasks=len(tasks),
-        raw_ratio=sum(_seconds(counts[t][1]) for t in tasks) / base_seconds,
+        raw_ratio=sum(compute_seconds(counts[t][1]) for t in tasks) / base_seconds,
         matched_ratio=sum(matched[t] for t in tasks) / base_seconds,
         calibration_tasks=calibration[1],
         speed_factor=calibration[0],

@@ -1,0 +1,65 @@
+"""scripts/budget_curve.py cuts `select`'s records at each sample budget."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "budget_curve.py"
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("budget_curve", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def candidate(task: int, index: int) -> dict[str, Any]:
+    code = f"c{task}" if index == 0 else f"s{task}-{index}"
+    return {"code": code, "gen_tokens": 10, "gen_seconds": 1.0}
+
+
+def select(
+    task: int, first_pass: int | None, drawn: int, hidden: bool
+) -> dict[str, Any]:
+    return {
+        "task_id": task,
+        "pipeline": "select",
+        "seconds": float(drawn),
+        "visible_passed": first_pass is not None,
+        "hidden_passed": hidden,
+        "first_pass_iteration": first_pass,
+        "iterations": [candidate(task, i) for i in range(drawn)],
+    }
+
+
+def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
+    module = load_script()
+    tasks = range(1, 13)
+    one_shot = [
+        {
+            "task_id": t,
+            "pipeline": "one-shot",
+            "seconds": 1.0,
+            "tokens": 10,
+            "iterations": [candidate(t, 0)],
+        }
+        for t in tasks
+    ]
+    # Tasks 1-8 pass at greedy (7 right), 9 at candidate 3 (right), 10 at 5
+    # (wrong), 11 and 12 never pass in 5 candidates.
+    runs = [select(t, 1, 1, t != 8) for t in range(1, 9)]
+    runs += [select(9, 3, 3, True), select(10, 5, 5, False)]
+    runs += [select(11, None, 5, False), select(12, None, 5, False)]
+    lines = "\n".join(module.curve([one_shot, runs], [1, 3, 5, 6]))
+    assert "12 tasks; 2 with no visible pass" in lines
+    assert "budgets are exact up to 5 candidates" in lines
+    assert "| 1 | 7/12 (58.3%) |" in lines
+    assert "| 3 | 8/12 (66.7%) |" in lines
+    # Candidate 5 passes only the visible test: no hidden gain, more tokens.
+    assert "| 5 | 8/12 (66.7%) | 39-86% | 2.17x | 2.17x |" in lines
+    assert "| 6 (not all drawn) |" in lines
