@@ -22,6 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lsc_tui.bench.budget import budget_table  # noqa: E402
 from lsc_tui.bench.report import (  # noqa: E402
     PIPELINE_ORDER,
     format_markdown,
@@ -262,6 +263,7 @@ def bench_section(
     lines += select_vs_each(records, planned)
     lines += matched_time_lines(matched)
     lines += select_sources(records)
+    lines += budget_lines(list(by_file.values()))
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
         lines += ablation_section(ablation, records)
     gaps = []
@@ -433,6 +435,22 @@ SOURCE_TITLES = {
     "more_samples": f"a sample at T=0.8 (iterations {FIRST_BUDGET + 1} on)",
     "repair": "the repair round (raw error of the best failing candidate)",
 }
+
+
+def budget_lines(files: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
+    """`select` at smaller sample budgets: its records cut at each candidate."""
+    table = budget_table(files)
+    if not table:
+        return []
+    return [
+        "`select` at each sample budget: candidates come in a fixed order and "
+        "`select` stops at the first visible pass, so a smaller budget is this run "
+        "cut short (`lsc_tui/bench/budget.py`). Time is at one-shot's machine speed, "
+        "each task's shared out over its candidates by tokens below the largest "
+        "budget. " + table[0],
+        *table[1:],
+        "",
+    ]
 
 
 def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:

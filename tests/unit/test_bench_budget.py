@@ -1,21 +1,10 @@
-"""scripts/budget_curve.py cuts `select`'s records at each sample budget."""
+"""`select`'s records, cut at each sample budget (lsc_tui.bench.budget)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "budget_curve.py"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("budget_curve", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from lsc_tui.bench.budget import budget_table
 
 
 def candidate(task: int, index: int) -> dict[str, Any]:
@@ -38,7 +27,6 @@ def select(
 
 
 def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
-    module = load_script()
     tasks = range(1, 13)
     one_shot = [
         {
@@ -55,7 +43,7 @@ def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
     runs = [select(t, 1, 1, t != 8) for t in range(1, 9)]
     runs += [select(9, 3, 3, True), select(10, 5, 5, False)]
     runs += [select(11, None, 5, False), select(12, None, 5, False)]
-    lines = "\n".join(module.curve([one_shot, runs], [1, 3, 5, 6]))
+    lines = "\n".join(budget_table([one_shot, runs], [1, 3, 5, 6]))
     assert "12 tasks; 2 with no visible pass" in lines
     assert "budgets are exact up to 5 candidates" in lines
     assert "| 1 | 7/12 (58.3%) |" in lines
@@ -63,3 +51,7 @@ def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
     # Candidate 5 passes only the visible test: no hidden gain, more tokens.
     assert "| 5 | 8/12 (66.7%) | 39-86% | 2.17x | 2.17x |" in lines
     assert "| 6 (not all drawn) |" in lines
+
+
+def test_without_one_shot_there_is_no_table() -> None:
+    assert budget_table([[select(1, 1, 1, True)]], [1]) == []
