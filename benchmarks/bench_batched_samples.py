@@ -12,11 +12,12 @@ top-p 0.95, one seeded sampler per sample.
 - sequential: the K samples one after another, one token per decode call;
 - batched: the K samples together, K tokens (one per sequence) per decode call.
 
-The two take turns on each prompt, so drift on a busy machine hits both. It prints
+After an untimed warm-up at each batch size, the two sides take turns going
+first, so drift on a busy machine hits both. It prints
 the mean wall time of each side and their ratio.
 
 Usage: python benchmarks/bench_batched_samples.py [MODEL.gguf] [--k 2 4 6]
-       [--tokens 96] [--prompts 3]
+       [--tokens 96] [--prompts 3] [--json docs/bench/batched_samples.json]
 The model defaults to $LSC_BENCH_MODEL, else the fetched qwen2.5-coder-0.5b.
 """
 
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[2, 4, 6])
     parser.add_argument("--tokens", type=int, default=96)
     parser.add_argument("--prompts", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if not args.model.is_file():
         raise SystemExit(
@@ -148,12 +150,13 @@ def main() -> None:
             prompt = engine.prompt_tokens(generator_messages(task, ""))
             runner.prefill(prompt)
             start = len(prompt) - 1
+            for k in {1, *args.k}:  # untimed: each batch size's first decode
+                runner.samples(prompt[-1], start, list(range(1, k + 1)), 2)
             for k in args.k:
                 seqs = list(range(1, k + 1))
                 timings: dict[str, float] = {}
-                for side in (
-                    ("sequential", "batched") if k % 2 else ("batched", "sequential")
-                ):
+                sides = ("sequential", "batched")
+                for side in sides if len(rows) % 2 else sides[::-1]:
                     if side == "batched":
                         timings[side] = runner.samples(
                             prompt[-1], start, seqs, args.tokens
@@ -184,9 +187,26 @@ def main() -> None:
         mine = [r for r in rows if r["k"] == k]
         seq = statistics.mean(r["sequential"] for r in mine)
         bat = statistics.mean(r["batched"] for r in mine)
-        summary.append({"k": k, "sequential_s": seq, "batched_s": bat})
+        summary.append(
+            {
+                "k": k,
+                "sequential_s": round(seq, 2),
+                "batched_s": round(bat, 2),
+                "speedup": round(seq / bat, 2),
+                "batch_cost_in_samples": round(bat / (seq / k), 2),
+            }
+        )
         print(f"{k:>3} {seq:>13.2f} {bat:>10.2f} {seq / bat:>8.2f}x")
-    print(json.dumps({"tokens": args.tokens, "rows": summary}))
+    result = {
+        "model": args.model.name,
+        "tokens_per_sample": args.tokens,
+        "prompts": args.prompts,
+        "threads": engine.n_threads,
+        "rows": summary,
+    }
+    print(json.dumps(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

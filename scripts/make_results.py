@@ -613,7 +613,29 @@ def overhead_section(bench_dir: Path) -> list[str]:
             f"{_gib(data['rss_after_load_bytes'])}.",
             "",
         ]
-    known = {"loop_overhead.json", "memory.json"}
+    batched_path = bench_dir / "batched_samples.json"
+    if batched_path.exists():
+        data = json.loads(batched_path.read_text(encoding="utf-8"))
+        lines += [
+            "Samples decoded side by side in one llama.cpp batch against one after "
+            "another, from a shared prompt cache (`python "
+            "benchmarks/bench_batched_samples.py MODEL --json`; "
+            f"{data['model']}, {data['tokens_per_sample']} tokens per sample, "
+            f"{data['threads']} threads, mean of {data['prompts']} MBPP prompts). "
+            "`select` draws its samples one after another; this is what batching "
+            "them would save:",
+            "",
+            "| samples | one after another (s) | together (s) | speed-up | "
+            "a batch costs (samples' time) |",
+            "|---:|---:|---:|---:|---:|",
+            *(
+                f"| {row['k']} | {row['sequential_s']:.2f} | {row['batched_s']:.2f} "
+                f"| {row['speedup']:.2f}x | {row['batch_cost_in_samples']:.2f} |"
+                for row in data["rows"]
+            ),
+            "",
+        ]
+    known = {"loop_overhead.json", "memory.json", "batched_samples.json"}
     for path in sorted(bench_dir.glob("*.json")):
         if path.name in known or path.name.endswith(".summary.json"):
             continue

@@ -291,3 +291,20 @@ def test_a_run_on_a_chosen_subset_is_not_called_incomplete(tmp_path: Path) -> No
     page = load_script().build(bench)
     assert "(run on a chosen subset of 2 of the 6 tasks; the gain holds" in page
     assert "INCOMPLETE: 2 of 6" not in page
+
+
+def test_batched_samples_are_tabled_not_dumped(tmp_path: Path) -> None:
+    module = load_script()
+    row = {
+        "k": 4,
+        "sequential_s": 36.0,
+        "batched_s": 15.0,
+        "speedup": 2.4,
+        "batch_cost_in_samples": 1.67,
+    }
+    data = {"model": "m.gguf", "tokens_per_sample": 96, "prompts": 3, "threads": 2}
+    (tmp_path / "batched_samples.json").write_text(json.dumps({**data, "rows": [row]}))
+    lines = "\n".join(module.overhead_section(tmp_path))
+    assert "| 4 | 36.00 | 15.00 | 2.40x | 1.67 |" in lines
+    assert "m.gguf, 96 tokens per sample, 2 threads, mean of 3 MBPP prompts" in lines
+    assert "```json" not in lines
