@@ -218,6 +218,20 @@ class CandidateSelected:
 
 
 @dataclass(frozen=True, slots=True)
+class SamplesDiscarded:
+    """Samples drawn side by side with the candidate that ended the run, after it
+    in order (``[sampling] batch``): never checked, but their tokens and time were
+    spent all the same, so a run's cost counts them."""
+
+    run_id: str
+    iteration: int
+    at: float
+    count: int
+    tokens: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class AssertWriterStarted:
     """The generator model began writing extra asserts (``loop.tester``)."""
 
@@ -307,6 +321,7 @@ LoopEvent = Union[  # noqa: UP007 - a runtime alias, used by isinstance and from
     CriticFinished,
     FeedbackPrepared,
     CandidateSelected,
+    SamplesDiscarded,
     AssertWriterStarted,
     AssertsWritten,
     AssertsChecked,

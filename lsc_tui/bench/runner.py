@@ -26,6 +26,7 @@ from lsc_tui.events import (
     ModelLoaded,
     RunFailed,
     RunStarted,
+    SamplesDiscarded,
 )
 from lsc_tui.loop.result import result_from_events
 from lsc_tui.loop.session import RunRequest, Session
@@ -106,6 +107,8 @@ def role_usage(events: Iterable[LoopEvent]) -> tuple[dict[str, int], dict[str, f
             role, n, s = event.role, event.tokens, event.seconds
         elif isinstance(event, AssertsWritten):
             role, n, s = "tester", event.tokens, event.seconds
+        elif isinstance(event, SamplesDiscarded):
+            role, n, s = "generator", event.tokens, event.seconds
         else:
             continue
         tokens[role] = tokens.get(role, 0) + n

@@ -27,6 +27,7 @@ from lsc_tui.events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    SamplesDiscarded,
     SyntaxChecked,
     TestsFinished,
     TokensGenerated,
@@ -118,6 +119,12 @@ class ConsoleProgress:
                 self._line(f"  extra asserts {event.passed}/{event.total} passed")
             case FeedbackPrepared() | IterationFinished():
                 pass
+            case SamplesDiscarded():
+                noun = "sample" if event.count == 1 else "samples"
+                self._line(
+                    f"{event.count} {noun} drawn in the same batch went unchecked "
+                    f"({event.tokens} tokens)"
+                )
             case CandidateSelected():
                 self._line(f"selected iteration {event.candidate}: {event.reason}")
             case RunFailed():

@@ -111,6 +111,25 @@ class Engine(Protocol):
         ...
 
 
+@runtime_checkable
+class SampleBatchEngine(Protocol):
+    """An engine that can also decode several samples of one prompt side by side."""
+
+    @property
+    def last_sample_stats(self) -> list[GenerationStats]:
+        """Stats of each sample of the last ``stream_samples`` call, in order."""
+        ...
+
+    def stream_samples(
+        self,
+        messages: Sequence[ChatMessage],
+        params: Sequence[SamplingParams],
+        cancel: threading.Event | None = None,
+    ) -> Iterator[tuple[int, str]]:
+        """Yield (sample index, text piece) for one sample per entry of ``params``."""
+        ...
+
+
 class EngineProvider(Protocol):
     """Gives the loop the engine for a role, loading it on first use."""
 

@@ -32,6 +32,7 @@ from lsc_tui.engine.base import (
     ModelSpec,
     SamplingParams,
 )
+from lsc_tui.engine.batch import SampleBatcher
 from lsc_tui.engine.stderr_guard import captured_stderr
 from lsc_tui.errors import EngineError, ModelError
 
@@ -402,6 +403,34 @@ def _split_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str, bool]:
     return text, "", False
 
 
+class _ReplyText:
+    """One reply's text as tokens arrive: UTF-8 pieces joined, stop strings held
+    back until they can no longer match, and the reply ended at one."""
+
+    def __init__(self, stops: Sequence[str], strips_first_space: bool) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._stops = stops
+        self._strip = strips_first_space
+        self._pending = ""
+        self.produced = 0
+        self.stopped = False
+
+    def add(self, piece: bytes) -> str:
+        """Take one token's bytes; return the text now safe to show."""
+        self.produced += 1
+        if self.produced == 1 and self._strip:
+            piece = piece.removeprefix(b" ")
+        self._pending += self._decoder.decode(piece)
+        emit, self._pending, self.stopped = _split_at_stop(self._pending, self._stops)
+        return emit
+
+    def rest(self) -> str:
+        """The text still held back, once the reply has ended."""
+        pending = self._pending + self._decoder.decode(b"", final=True)
+        self._pending = ""
+        return pending
+
+
 class LlamaEngine:
     """An Engine backed by an in-process llama.cpp model; one generation at a time."""
 
@@ -430,6 +459,8 @@ class LlamaEngine:
         self._lock = threading.Lock()
         self._closed = False
         self._last_stats: GenerationStats | None = None
+        self._sample_stats: list[GenerationStats] = []
+        self._sample_batcher: SampleBatcher | None = None
         self._cancel: threading.Event | None = None
         llama_cpp = _llama_cpp()
         _install_interrupt_report_filter()
@@ -519,16 +550,8 @@ class LlamaEngine:
         params: SamplingParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
-        if self._closed:
-            raise EngineError(f"{self.model_id} was unloaded; load it again")
         cancel = cancel or threading.Event()
-        prompt = self._chat.tokenize(messages)
-        if len(prompt) >= self.n_ctx:
-            raise EngineError(
-                f"the prompt needs {len(prompt)} tokens but {self.model_id} has "
-                f"a {self.n_ctx}-token context; raise the role's n_ctx or shorten "
-                "the task"
-            )
+        prompt = self._prompt_for(messages)
         if not self._acquire(cancel):
             self._last_stats = GenerationStats(len(prompt), 0, 0, 0.0, 0.0, "cancelled")
             return
@@ -537,22 +560,138 @@ class LlamaEngine:
         finally:
             self._lock.release()
 
+    def _stops(self, params: SamplingParams) -> tuple[str, ...]:
+        stops = tuple(s for s in dict.fromkeys((*self._spec.stop, *params.stop)) if s)
+        return stops + tuple(s for s in self._chat.stop_strings if s not in stops)
+
+    def _prompt_for(self, messages: Sequence[ChatMessage]) -> list[int]:
+        if self._closed:
+            raise EngineError(f"{self.model_id} was unloaded; load it again")
+        prompt = self._chat.tokenize(messages)
+        if len(prompt) >= self.n_ctx:
+            raise EngineError(
+                f"the prompt needs {len(prompt)} tokens but {self.model_id} has "
+                f"a {self.n_ctx}-token context; raise the role's n_ctx or shorten "
+                "the task"
+            )
+        return prompt
+
+    @property
+    def last_sample_stats(self) -> list[GenerationStats]:
+        """Stats of each sample of the last ``stream_samples`` call, in order."""
+        return list(self._sample_stats)
+
+    def stream_samples(
+        self,
+        messages: Sequence[ChatMessage],
+        params: Sequence[SamplingParams],
+        cancel: threading.Event | None = None,
+    ) -> Iterator[tuple[int, str]]:
+        """Decode one sample per entry of ``params`` side by side (``batch.py``);
+        yield (sample index, text piece) as they come.
+
+        The batch's token steps are shared, so each sample's ``gen_seconds`` in
+        ``last_sample_stats`` is its share of them by tokens; the prompt's time
+        goes to the first sample."""
+        cancel = cancel or threading.Event()
+        prompt = self._prompt_for(messages)
+        if not self._acquire(cancel):
+            self._sample_stats = [
+                GenerationStats(len(prompt), 0, 0, 0.0, 0.0, "cancelled")
+                for _ in params
+            ]
+            return
+        try:
+            yield from self._generate_samples(prompt, params, cancel)
+        finally:
+            self._lock.release()
+
+    def _batcher(self, samples: int) -> SampleBatcher:
+        if self._sample_batcher is None or self._sample_batcher.max_samples < samples:
+            if self._sample_batcher is not None:
+                self._sample_batcher.close()
+            self._sample_batcher = SampleBatcher(
+                _llama_cpp(),
+                self._llama.model,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                max_samples=samples,
+                chunk=PROMPT_CHUNK,
+            )
+        return self._sample_batcher
+
+    def _generate_samples(
+        self,
+        prompt: list[int],
+        params: Sequence[SamplingParams],
+        cancel: threading.Event,
+    ) -> Iterator[tuple[int, str]]:
+        """The token loop behind ``stream_samples``; the caller holds the lock."""
+        batcher = self._batcher(len(params))
+        room = (self.n_ctx - len(prompt)) // len(params)
+        max_new = min(min(p.max_tokens for p in params), room)
+        replies = [
+            _ReplyText(self._stops(p), self._chat.strips_first_space) for p in params
+        ]
+        finish: list[FinishReason] = ["length"] * len(params)
+        ready: list[tuple[int, str]] = []
+
+        def on_token(index: int, token: int) -> bool:
+            if self._chat.is_stop_token(token):
+                finish[index] = "stop"
+                return True
+            emit = replies[index].add(self._piece(token))
+            if emit:
+                ready.append((index, emit))
+            if replies[index].stopped:
+                finish[index] = "stop"
+                return True
+            return False
+
+        steps = batcher.steps(prompt, params, max_new, on_token, cancel)
+        try:
+            for _ in steps:
+                yield from ready
+                ready.clear()
+            if cancel.is_set():
+                finish = ["cancelled" if f == "length" else f for f in finish]
+            else:
+                for index, reply in enumerate(replies):
+                    rest = reply.rest()
+                    if rest:
+                        yield index, rest
+        except GeneratorExit:
+            finish = ["cancelled"] * len(params)
+            raise
+        finally:
+            steps.close()
+            timing = batcher.timing
+            total = sum(r.produced for r in replies) or 1
+            self._sample_stats = [
+                GenerationStats(
+                    prompt_tokens=len(prompt),
+                    cached_tokens=timing.cached_tokens,
+                    completion_tokens=reply.produced,
+                    prompt_seconds=timing.prompt_seconds if index == 0 else 0.0,
+                    gen_seconds=timing.gen_seconds * reply.produced / total,
+                    finish_reason=finish[index],
+                )
+                for index, reply in enumerate(replies)
+            ]
+
     def _generate(
         self, prompt: list[int], params: SamplingParams, cancel: threading.Event
     ) -> Iterator[str]:
         """The token loop behind ``stream``; the caller holds the lock."""
         llama = self._llama
         max_new = min(params.max_tokens, self.n_ctx - len(prompt))
-        stops = tuple(s for s in dict.fromkeys((*self._spec.stop, *params.stop)) if s)
-        stops += tuple(s for s in self._chat.stop_strings if s not in stops)
+        stops = self._stops(params)
         cached = 0
         if llama.n_tokens > 0:
             shared = _longest_common_prefix(llama.input_ids[: llama.n_tokens], prompt)
             cached = _reusable_prefix(shared, len(prompt))
             llama.n_tokens = cached  # llama.generate() reuses exactly this much
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        pending = ""
-        produced = 0
+        reply = _ReplyText(stops, self._chat.strips_first_space)
         finish: FinishReason = "length"
         started = time.perf_counter()
         first_at: float | None = None
@@ -570,7 +709,7 @@ class LlamaEngine:
         if armed:
             self._set_abort(True)
         try:
-            while produced < max_new:
+            while reply.produced < max_new:
                 if cancel.is_set():
                     finish = "cancelled"
                     break
@@ -599,21 +738,16 @@ class LlamaEngine:
                 if self._chat.is_stop_token(token):
                     finish = "stop"
                     break
-                produced += 1
-                piece = self._piece(token)
-                if produced == 1 and self._chat.strips_first_space:
-                    piece = piece.removeprefix(b" ")
-                pending += decoder.decode(piece)
-                emit, pending, hit = _split_at_stop(pending, stops)
+                emit = reply.add(self._piece(token))
                 if emit:
                     yield emit
-                if hit:
+                if reply.stopped:
                     finish = "stop"
                     break
             if finish != "cancelled":
-                pending += decoder.decode(b"", final=True)
-                if pending:
-                    yield pending
+                rest = reply.rest()
+                if rest:
+                    yield rest
         except GeneratorExit:
             finish = "cancelled"
             raise
@@ -627,7 +761,7 @@ class LlamaEngine:
             self._last_stats = GenerationStats(
                 prompt_tokens=len(prompt),
                 cached_tokens=max(0, cached),
-                completion_tokens=produced,
+                completion_tokens=reply.produced,
                 prompt_seconds=first - started,
                 gen_seconds=ended - first,
                 finish_reason=finish,
@@ -643,6 +777,9 @@ class LlamaEngine:
         try:
             self._closed = True
             self._pieces.clear()
+            if self._sample_batcher is not None:
+                self._sample_batcher.close()
+                self._sample_batcher = None
             self._llama.close()
         finally:
             self._lock.release()

@@ -77,6 +77,11 @@ class Pipeline:
     tests, the generator writes this many extra asserts (``loop.tester``); sampling
     goes on until a passing candidate also passes all of them, and the passing
     candidate that passes most of them is kept. 0 keeps the first that passes."""
+    sample_batch: int = 1
+    """``select`` only: draw this many samples side by side in one llama.cpp batch
+    (``engine.batch``), then check them in order. Above 1 the samples after the
+    first visible pass of a batch are drawn for nothing; below the batch's cost
+    that is still cheaper than drawing them one after another."""
 
     def required_roles(self) -> tuple[str, ...]:
         """The roles this pipeline's algorithm calls, in order."""
@@ -154,6 +159,11 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         if role not in roles:
             raise RecipeError(f"{where}: kind {kind} needs a [roles.{role}] table")
     sampling = data.get("sampling", {})
+    batch = sampling.get("batch", 1)
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 8:
+        raise RecipeError(f"{where}: sampling.batch must be a whole number 1-8")
+    if batch > 1 and kind != "select":
+        raise RecipeError(f"{where}: sampling.batch applies to kind select only")
     support = _select_count(data, "consensus", "support", kind, where)
     rounds = _select_count(data, "repair", "rounds", kind, where)
     asserts = _select_count(data, "tester", "asserts", kind, where)
@@ -173,6 +183,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         consensus_support=support,
         repair_rounds=rounds,
         tester_asserts=asserts,
+        sample_batch=batch,
     )
 
 

@@ -24,6 +24,7 @@ from lsc_tui.events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    SamplesDiscarded,
     SyntaxChecked,
     TestsFinished,
 )
@@ -68,6 +69,7 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
         "error": None,
         "selected": None,
         "tester": None,
+        "discarded_samples": None,
         "iterations": [],
     }
     iterations: dict[int, dict[str, Any]] = {}
@@ -119,6 +121,12 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
                 _iteration(iterations, event.iteration)["extra_asserts"] = {
                     "passed": event.passed,
                     "total": event.total,
+                }
+            case SamplesDiscarded():
+                result["discarded_samples"] = {
+                    "count": event.count,
+                    "tokens": event.tokens,
+                    "seconds": round(event.seconds, 3),
                 }
             case CandidateSelected():
                 result["selected"] = {

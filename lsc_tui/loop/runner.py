@@ -21,6 +21,7 @@ from lsc_tui.engine.base import (
     ChatMessage,
     EngineProvider,
     GenerationStats,
+    SampleBatchEngine,
     SamplingParams,
 )
 from lsc_tui.errors import LscError
@@ -47,6 +48,7 @@ from lsc_tui.events import (
     RunFailed,
     RunFinished,
     RunStarted,
+    SamplesDiscarded,
     SyntaxChecked,
     TestsFinished,
     TokensGenerated,
@@ -153,6 +155,8 @@ class _Loop:
         """``select``'s repair iterations -> the candidate each one repaired."""
         self.asserts: list[str] | None = None
         """The tester's extra asserts once written (``select`` with a tester)."""
+        self.drawn: dict[int, tuple[str, GenerationStats | None, float]] = {}
+        """Samples drawn ahead in a batch, by the iteration that will take them."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -188,11 +192,22 @@ class _Loop:
         yield from self.engine_for(role)
         engine = self.engines.get(role)
         begun = self.clock()
+        text = yield from self.relay(
+            engine.stream(messages, params, self.cancel), make_event
+        )
+        return text, engine.last_stats, self.clock() - begun
+
+    def relay(
+        self,
+        pieces: Iterator[str],
+        make_event: Callable[[str], LoopEvent] | None,
+    ) -> Generator[LoopEvent, None, str]:
+        """Pass streamed text on as events, batched to at most ~25 a second;
+        return the whole text."""
         text: list[str] = []
         pending: list[str] = []
         pending_chars = 0
-        last_flush = begun
-        pieces = engine.stream(messages, params, self.cancel)
+        last_flush = self.clock()
         try:
             for piece in pieces:
                 text.append(piece)
@@ -210,7 +225,73 @@ class _Loop:
                 close()
         if pending and make_event is not None:
             yield make_event("".join(pending))
-        return "".join(text), engine.last_stats, self.clock() - begun
+        return "".join(text)
+
+    def sample(
+        self,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        make_event: Callable[[str], LoopEvent],
+    ) -> Generator[LoopEvent, None, tuple[str, GenerationStats | None, float]]:
+        """One ``select`` sample, drawn side by side with the next ones
+        (``[sampling] batch``) when the engine can; later calls take those."""
+        iteration = self.iteration
+        if iteration in self.drawn:
+            raw, stats, seconds = self.drawn.pop(iteration)
+            yield make_event(raw)
+            return raw, stats, seconds
+        yield from self.engine_for("generator")
+        engine = self.engines.get("generator")
+        # Samples up to the budget, less the repair rounds that end it.
+        left = self.max_iters - self.pipeline.repair_rounds - iteration + 1
+        count = min(self.pipeline.sample_batch, left)
+        if not isinstance(engine, SampleBatchEngine) or count < 2:
+            return (yield from self.stream("generator", messages, params, make_event))
+        draw = engine.stream_samples
+        batch = [
+            dataclasses.replace(params, seed=params.seed + i) for i in range(count)
+        ]
+        texts: list[list[str]] = [[] for _ in batch]
+
+        def first_sample() -> Iterator[str]:
+            pieces = draw(messages, batch, self.cancel)
+            try:
+                for index, piece in pieces:
+                    texts[index].append(piece)
+                    if index == 0:
+                        yield piece
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()
+
+        raw = yield from self.relay(first_sample(), make_event)
+        drawn = engine.last_sample_stats
+        for index in range(1, count):
+            own = drawn[index]
+            self.drawn[iteration + index] = (
+                "".join(texts[index]),
+                own,
+                own.prompt_seconds + own.gen_seconds,
+            )
+        first = drawn[0]
+        return raw, first, first.prompt_seconds + first.gen_seconds
+
+    def discard_drawn(self) -> Iterator[LoopEvent]:
+        """Account for samples drawn in a batch that the run never reached."""
+        if self.drawn:
+            left = list(self.drawn.values())
+            self.drawn.clear()
+            yield SamplesDiscarded(
+                self.run_id,
+                self.iteration,
+                self.at(),
+                count=len(left),
+                tokens=sum(
+                    stats.completion_tokens if stats else 0 for _, stats, _ in left
+                ),
+                seconds=sum(seconds for _, _, seconds in left),
+            )
 
     def role_params(self, role: str) -> SamplingParams:
         return self.pipeline.roles[role].sampling
@@ -223,7 +304,10 @@ class _Loop:
         """Generator stage: returns (raw reply, extracted code)."""
         family = self.families.get("generator", "")
         params = self.role_params("generator")
-        if self.pipeline.kind == "select" and self.iteration > 1 and not feedback:
+        sampling = (
+            self.pipeline.kind == "select" and self.iteration > 1 and not feedback
+        )
+        if sampling:
             params = dataclasses.replace(
                 params,
                 temperature=self.pipeline.sample_temperature,
@@ -243,12 +327,16 @@ class _Loop:
                 self.task, family, previous_reply, feedback
             )
         iteration = self.iteration
-        raw, stats, seconds = yield from self.stream(
-            "generator",
-            messages,
-            params,
-            lambda text: TokensGenerated(self.run_id, iteration, self.at(), text),
-        )
+
+        def tokens(text: str) -> LoopEvent:
+            return TokensGenerated(self.run_id, iteration, self.at(), text)
+
+        if sampling:
+            raw, stats, seconds = yield from self.sample(messages, params, tokens)
+        else:
+            raw, stats, seconds = yield from self.stream(
+                "generator", messages, params, tokens
+            )
         code = extract_code(raw, self.task.entry_point)
         yield GenerationFinished(
             self.run_id,
@@ -600,6 +688,7 @@ class _Loop:
             yield RunFailed(
                 self.run_id, self.iteration, self.at(), message, "Unexpected error"
             )
+        yield from self.discard_drawn()
         final = self.final_attempt(first_pass)
         final_code = final.code if final else ""
         if self.pipeline.kind == "select" and final is not None:

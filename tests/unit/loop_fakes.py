@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from lsc_tui.engine.base import SamplingParams
+from lsc_tui.engine.base import ChatMessage, GenerationStats, SamplingParams
 from lsc_tui.engine.fake import ScriptedEngine
 from lsc_tui.loop.pipelines import Pipeline, RoleConfig
 from lsc_tui.sandbox import CallOutcome
@@ -34,7 +35,11 @@ ASSERTS = (
 
 
 def make_pipeline(
-    kind: str, max_iters: int = 3, consensus_support: int = 0, tester_asserts: int = 0
+    kind: str,
+    max_iters: int = 3,
+    consensus_support: int = 0,
+    tester_asserts: int = 0,
+    sample_batch: int = 1,
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -50,6 +55,7 @@ def make_pipeline(
         roles,
         consensus_support=consensus_support,
         tester_asserts=tester_asserts,
+        sample_batch=sample_batch,
     )
 
 
@@ -134,3 +140,37 @@ def temperature_spy(replies: list[str]) -> tuple[ScriptedEngine, list[float]]:
 
     engine.stream = spy  # type: ignore[method-assign]
     return engine, temperatures
+
+
+class BatchingEngine(ScriptedEngine):
+    """A scripted engine that also serves ``stream_samples``: each sample takes the
+    next queued reply, and their pieces come interleaved, as a real batch's do."""
+
+    def __init__(self, replies: Sequence[str]) -> None:
+        super().__init__(replies)
+        self.batches: list[list[SamplingParams]] = []
+        self._sample_stats: list[GenerationStats] = []
+
+    @property
+    def last_sample_stats(self) -> list[GenerationStats]:
+        return list(self._sample_stats)
+
+    def stream_samples(
+        self,
+        messages: Sequence[ChatMessage],
+        params: Sequence[SamplingParams],
+        cancel: threading.Event | None = None,
+    ) -> Iterator[tuple[int, str]]:
+        self.batches.append(list(params))
+        streams = [list(self.stream(messages, p, cancel)) for p in params]
+        stats: list[GenerationStats] = []
+        for pieces in streams:
+            text = "".join(pieces)
+            stats.append(
+                GenerationStats(10, 0, self.count_tokens(text), 0.0, 0.5, "stop")
+            )
+        self._sample_stats = stats
+        for step in range(max(len(pieces) for pieces in streams)):
+            for index, pieces in enumerate(streams):
+                if step < len(pieces):
+                    yield index, pieces[step]
