@@ -43,13 +43,15 @@ def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
     runs = [select(t, 1, 1, t != 8) for t in range(1, 9)]
     runs += [select(9, 3, 3, True), select(10, 5, 5, False)]
     runs += [select(11, None, 5, False), select(12, None, 5, False)]
+    runs[9]["tokens"] = 60  # task 10's batch drew 10 tokens nobody checked
     lines = "\n".join(budget_table([one_shot, runs], [1, 3, 5, 6]))
     assert "12 tasks; 2 with no visible pass" in lines
     assert "budgets are exact up to 5 candidates" in lines
     assert "| 1 | 7/12 (58.3%) |" in lines
     assert "| 3 | 8/12 (66.7%) |" in lines
-    # Candidate 5 passes only the visible test: no hidden gain, more tokens.
-    assert "| 5 | 8/12 (66.7%) | 39-86% | 2.17x | 2.17x |" in lines
+    # Candidate 5 passes only the visible test: no hidden gain, more tokens
+    # (the whole run's, the discarded ones included).
+    assert "| 5 | 8/12 (66.7%) | 39-86% | 2.25x | 2.17x |" in lines
     assert "| 6 (not all drawn) |" in lines
 
 
