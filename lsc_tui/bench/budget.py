@@ -9,10 +9,11 @@ Such a task counts as a hidden failure (no `select` record without a visible pas
 has passed the hidden tests so far; the table says how many it sees).
 
 A budget is exact only up to the shortest no-pass record: beyond it some task's
-candidates were never drawn, and the table says so. Tokens and time are each
-task's whole generated tokens (samples a batch drew for nothing included) and its
-seconds at one-shot's machine speed (``lsc_tui/bench/speed.py``), shared out over
-its candidates by their tokens: exact at the largest budget, estimates below it.
+candidates were never drawn, and the table says so. Tokens are the candidates'
+up to the stop, plus, where the run ended there, the samples its last batch drew
+for nothing; time is each task's seconds at one-shot's machine speed
+(``lsc_tui/bench/speed.py``) shared out over its candidates by their tokens:
+exact at the largest budget, an estimate below it.
 Where samples were drawn in batches (``[sampling] batch``), a smaller budget would
 also shrink the last batch, and llama.cpp's numerics depend on a batch's size, so
 the rows below the largest budget are estimates of the pass rate too.
@@ -36,12 +37,15 @@ def at_budget(
     iterations = record.get("iterations") or []
     first = record.get("first_pass_iteration")
     passed = isinstance(first, int) and first <= budget
-    stop = first if passed else min(budget, len(iterations))
+    stop = int(first) if passed else min(budget, len(iterations))
     tokens = [int(it.get("gen_tokens", 0)) for it in iterations]
     share = sum(tokens[:stop]) / sum(tokens) if sum(tokens) else 1.0
-    spent = int(record.get("tokens", sum(tokens)))
+    # Tokens beyond the candidates' (samples a batch drew for nothing) count
+    # where the run ended, as they were spent there.
+    extra = int(record.get("tokens", sum(tokens))) - sum(tokens)
+    spent = sum(tokens[:stop]) + (extra if stop >= len(iterations) else 0)
     hidden = passed and bool(record.get("hidden_passed"))
-    return hidden, round(spent * share), seconds * share
+    return hidden, spent, seconds * share
 
 
 PAGE_BUDGETS = (1, 2, 4, 7, 10, 13, 16, 20)
