@@ -37,7 +37,7 @@ def at_budget(
     iterations = record.get("iterations") or []
     first = record.get("first_pass_iteration")
     passed = isinstance(first, int) and first <= budget
-    stop = int(first) if passed else min(budget, len(iterations))
+    stop = first if isinstance(first, int) and passed else min(budget, len(iterations))
     tokens = [int(it.get("gen_tokens", 0)) for it in iterations]
     share = sum(tokens[:stop]) / sum(tokens) if sum(tokens) else 1.0
     # Tokens beyond the candidates' (samples a batch drew for nothing) count
