@@ -7,7 +7,8 @@ per-family fallback for files that lack one), tokens are streamed one by one wit
 strings held back until they can no longer match, the KV cache is reused for the prompt
 prefix shared with the previous call (in whole chunks, so that output does not depend on
 what came before), and a cancel event stops a generation between
-tokens or in the middle of a long prompt.
+tokens or in the middle of a long prompt. ``stream_samples`` decodes several samples
+of one prompt side by side (``engine.batch``).
 """
 
 from __future__ import annotations

@@ -238,7 +238,8 @@ class _Loop:
         iteration = self.iteration
         if iteration in self.drawn:
             raw, stats, seconds = self.drawn.pop(iteration)
-            yield make_event(raw)
+            if raw:
+                yield make_event(raw)
             return raw, stats, seconds
         yield from self.engine_for("generator")
         engine = self.engines.get("generator")
