@@ -3,11 +3,11 @@
 `select` draws its extra candidates one at a time. On a CPU, decoding one token
 reads every weight once, and so does decoding a batch of one token for each of K
 sequences, so K samples decoded together may cost much less than K times one. This
-measures it with llama.cpp's own batch API on the real model: the prompt (an MBPP
-task in the generator's prompt, through our chat format) is decoded once into
-sequence 0; each sample starts from a copy of that cache and decodes exactly
-``--tokens`` tokens (stops ignored, so both sides do the same work) at T=0.8,
-top-p 0.95, one seeded sampler per sample.
+measures it with the engine's own batcher (``lsc_tui/engine/batch.py``) on the real
+model: the prompt (an MBPP task in the generator's prompt, through our chat format)
+is decoded once into sequence 0; each sample starts from a copy of that cache and
+decodes exactly ``--tokens`` tokens (stops ignored, so both sides do the same work)
+at T=0.8, top-p 0.95, one seeded sampler per sample.
 
 - sequential: the K samples one after another, one token per decode call;
 - batched: the K samples together, K tokens (one per sequence) per decode call.
@@ -28,96 +28,37 @@ import json
 import os
 import statistics
 import sys
-import time
+import threading
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_engine import TASKS
 from bench_models import DEFAULT_MODEL
 
-from lsc_tui.engine.base import ModelSpec
-from lsc_tui.engine.llama import LlamaEngine
+from lsc_tui.engine.base import ModelSpec, SamplingParams
+from lsc_tui.engine.batch import SampleBatcher
+from lsc_tui.engine.llama import PROMPT_CHUNK, LlamaEngine
 from lsc_tui.loop.prompts import generator_messages
 from lsc_tui.tasks.model import Task
 
 
-class Batched:
-    """A second llama.cpp context over the engine's weights, with room for K+1
-    sequences in one unified KV cache."""
+def timed(
+    batcher: SampleBatcher, prompt: list[int], count: int, n_tokens: int
+) -> float:
+    """Seconds of the token steps of ``count`` samples decoded together, each
+    exactly ``n_tokens`` long (no sample stops early)."""
+    params = [
+        SamplingParams(max_tokens=n_tokens, temperature=0.8, top_p=0.95, seed=s)
+        for s in range(count)
+    ]
+    steps = batcher.steps(prompt, params, n_tokens, lambda _i, _t: False, NEVER)
+    for _ in steps:
+        pass
+    return batcher.timing.gen_seconds
 
-    def __init__(self, engine: LlamaEngine, max_k: int, n_ctx: int) -> None:
-        import llama_cpp
 
-        self.cpp = llama_cpp
-        params = llama_cpp.llama_context_default_params()
-        params.n_ctx = n_ctx
-        params.n_batch = 512
-        params.n_ubatch = 512
-        params.n_seq_max = max_k + 1
-        params.kv_unified = True
-        params.n_threads = params.n_threads_batch = engine.n_threads
-        self.ctx = llama_cpp.llama_init_from_model(engine.llama.model, params)
-        if not self.ctx:
-            raise SystemExit("could not create a batched llama.cpp context")
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        self.batch = llama_cpp.llama_batch_init(512, 0, 1)
-
-    def close(self) -> None:
-        self.cpp.llama_batch_free(self.batch)
-        self.cpp.llama_free(self.ctx)
-
-    def _decode(self, items: list[tuple[int, int, int, bool]]) -> None:
-        """Decode (token, position, sequence, wants logits) items as one batch."""
-        batch = self.batch
-        for i, (token, pos, seq, logits) in enumerate(items):
-            batch.token[i] = token
-            batch.pos[i] = pos
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = seq
-            batch.logits[i] = logits
-        batch.n_tokens = len(items)
-        if self.cpp.llama_decode(self.ctx, batch) != 0:
-            raise SystemExit("llama_decode failed")
-
-    def prefill(self, tokens: list[int]) -> None:
-        """Put all but the last prompt token into sequence 0's cache."""
-        self.cpp.llama_memory_clear(self.memory, True)
-        body = tokens[:-1]
-        for start in range(0, len(body), 512):
-            chunk = body[start : start + 512]
-            self._decode([(t, start + i, 0, False) for i, t in enumerate(chunk)])
-
-    def _sampler(self, seed: int) -> Any:
-        cpp = self.cpp
-        chain = cpp.llama_sampler_chain_init(cpp.llama_sampler_chain_default_params())
-        cpp.llama_sampler_chain_add(chain, cpp.llama_sampler_init_top_p(0.95, 1))
-        cpp.llama_sampler_chain_add(chain, cpp.llama_sampler_init_temp(0.8))
-        cpp.llama_sampler_chain_add(chain, cpp.llama_sampler_init_dist(seed))
-        return chain
-
-    def samples(self, last: int, start: int, seqs: list[int], n_tokens: int) -> float:
-        """Decode ``n_tokens`` per sequence in ``seqs`` together; return seconds."""
-        cpp = self.cpp
-        for seq in seqs:
-            cpp.llama_memory_seq_rm(self.memory, seq, -1, -1)
-            cpp.llama_memory_seq_cp(self.memory, 0, seq, -1, -1)
-        samplers = [self._sampler(1000 + seq) for seq in seqs]
-        current = [last] * len(seqs)
-        begun = time.perf_counter()
-        for step in range(n_tokens):
-            self._decode(
-                [(current[i], start + step, seq, True) for i, seq in enumerate(seqs)]
-            )
-            current = [
-                cpp.llama_sampler_sample(sampler, self.ctx, i)
-                for i, sampler in enumerate(samplers)
-            ]
-        seconds = time.perf_counter() - begun
-        for sampler in samplers:
-            cpp.llama_sampler_free(sampler)
-        return seconds
+NEVER = threading.Event()
 
 
 def main() -> None:
@@ -139,7 +80,16 @@ def main() -> None:
         )
 
     engine = LlamaEngine(ModelSpec(model_id=args.model.stem, path=args.model))
-    runner = Batched(engine, max(args.k), n_ctx=2048 + max(args.k) * args.tokens)
+    import llama_cpp
+
+    runner = SampleBatcher(
+        llama_cpp,
+        engine.llama.model,
+        n_ctx=2048 + max(args.k) * args.tokens,
+        n_threads=engine.n_threads,
+        max_samples=max(args.k),
+        chunk=PROMPT_CHUNK,
+    )
     rows = []
     try:
         for text in TASKS[: args.prompts]:
@@ -148,23 +98,17 @@ def main() -> None:
             )
             task = Task(task_id="bench", description=description, visible_tests=(test,))
             prompt = engine.prompt_tokens(generator_messages(task, ""))
-            runner.prefill(prompt)
-            start = len(prompt) - 1
             for k in {1, *args.k}:  # untimed: each batch size's first decode
-                runner.samples(prompt[-1], start, list(range(1, k + 1)), 2)
+                timed(runner, prompt, k, 2)
             for k in args.k:
-                seqs = list(range(1, k + 1))
                 timings: dict[str, float] = {}
                 sides = ("sequential", "batched")
                 for side in sides if len(rows) % 2 else sides[::-1]:
                     if side == "batched":
-                        timings[side] = runner.samples(
-                            prompt[-1], start, seqs, args.tokens
-                        )
+                        timings[side] = timed(runner, prompt, k, args.tokens)
                     else:
                         timings[side] = sum(
-                            runner.samples(prompt[-1], start, [seq], args.tokens)
-                            for seq in seqs
+                            timed(runner, prompt, 1, args.tokens) for _ in range(k)
                         )
                 rows.append({"k": k, "prompt_tokens": len(prompt), **timings})
                 print(
