@@ -3,7 +3,7 @@
 On a CPU a decode step reads every weight once whether it carries one token or
 one per sequence, so K samples decoded together cost much less than K decoded one
 after another: with Qwen2.5-Coder-1.5B on 2 cores, 4 samples of 96 tokens took
-1.7 times one sample's time (``benchmarks/bench_batched_samples.py``).
+1.6 times one sample's time (``benchmarks/bench_batched_samples.py``).
 
 The batch lives in a second llama.cpp context over the engine's loaded weights,
 with one unified KV cache: sequence 0 holds the prompt, and each sample starts
