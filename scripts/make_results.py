@@ -263,7 +263,7 @@ def bench_section(
     lines += select_vs_each(records, planned)
     lines += matched_time_lines(matched)
     lines += select_sources(records)
-    lines += budget_lines(list(by_file.values()))
+    lines += budget_lines(list(by_file.values()), matched)
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
         lines += ablation_section(ablation, records)
     gaps = []
@@ -437,9 +437,11 @@ SOURCE_TITLES = {
 }
 
 
-def budget_lines(files: Sequence[Sequence[Mapping[str, Any]]]) -> list[str]:
+def budget_lines(
+    files: Sequence[Sequence[Mapping[str, Any]]], matched: Sequence[MatchedTime]
+) -> list[str]:
     """`select` at smaller sample budgets: its records cut at each candidate."""
-    table = budget_table(files)
+    table = budget_table(files, matched=matched)
     if not table:
         return []
     return [
@@ -622,8 +624,8 @@ def overhead_section(bench_dir: Path) -> list[str]:
             "benchmarks/bench_batched_samples.py MODEL --json`; "
             f"{data['model']}, {data['tokens_per_sample']} tokens per sample, "
             f"{data['threads']} threads, mean of {data['prompts']} MBPP prompts). "
-            "`select` draws its samples one after another; this is what batching "
-            "them would save:",
+            "`select` draws its samples in batches (`[sampling] batch` in its "
+            "recipe) for this saving:",
             "",
             "| samples | one after another (s) | together (s) | speed-up | "
             "a batch costs (samples' time) |",

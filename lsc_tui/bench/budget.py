@@ -26,7 +26,7 @@ from typing import Any
 
 from lsc_tui.bench.report import compute_seconds, latest_records
 from lsc_tui.bench.runner import mbpp_number
-from lsc_tui.bench.speed import matched_times
+from lsc_tui.bench.speed import MatchedTime, matched_times
 from lsc_tui.bench.stats import wilson_interval
 
 
@@ -53,14 +53,19 @@ PAGE_BUDGETS = (1, 2, 4, 7, 10, 13, 16, 20)
 
 
 def budget_table(
-    files: Sequence[Sequence[Mapping[str, Any]]], budgets: Sequence[int] | None = None
+    files: Sequence[Sequence[Mapping[str, Any]]],
+    budgets: Sequence[int] | None = None,
+    matched: Sequence[MatchedTime] | None = None,
 ) -> list[str]:
     """The table as Markdown lines, after a line on what it covers; none without
-    both `one-shot` and a calibrated `select`."""
+    both `one-shot` and a calibrated `select`. ``matched`` is
+    ``matched_times(files)`` where the caller has it already."""
     latest = latest_records(r for f in files for r in f)
     base = {mbpp_number(r["task_id"]): r for r in latest if r["pipeline"] == "one-shot"}
     select = {mbpp_number(r["task_id"]): r for r in latest if r["pipeline"] == "select"}
-    timed = [m for m in matched_times(files) if m.pipeline == "select"]
+    if matched is None:
+        matched = matched_times(files)
+    timed = [m for m in matched if m.pipeline == "select"]
     tasks = sorted(set(base) & set(select))
     if not timed or not tasks:
         return []  # no one-shot to compare with, or a run the page cannot time

@@ -90,16 +90,12 @@ def _speed_factor(
         first, other_first = _first(row), other and _first(other)
         if not first or not other_first or first.get("code") != other_first.get("code"):
             continue
-        if (
-            min(
-                float(first.get("gen_seconds", 0)),
-                float(other_first.get("gen_seconds", 0)),
-            )
-            <= 0
-        ):
+        seconds = float(first.get("gen_seconds", 0))
+        base_seconds = float(other_first.get("gen_seconds", 0))
+        if seconds <= 0 or base_seconds <= 0:
             continue
-        mine += float(first["gen_seconds"])
-        theirs += float(other_first["gen_seconds"])
+        mine += seconds
+        theirs += base_seconds
         count += 1
     if count < MIN_CALIBRATION or mine <= 0:
         return None

@@ -113,6 +113,12 @@ class _Cancelled(Exception):
     """Raised inside the loop when the cancel event is set."""
 
 
+def _sample_seconds(stats: GenerationStats) -> float:
+    """A batched sample's time: its share of the batch's steps, plus the prompt's
+    for the first sample (``LlamaEngine.stream_samples``)."""
+    return stats.prompt_seconds + stats.gen_seconds
+
+
 class _Loop:
     """State of one run; ``events()`` drives it."""
 
@@ -155,7 +161,7 @@ class _Loop:
         """``select``'s repair iterations -> the candidate each one repaired."""
         self.asserts: list[str] | None = None
         """The tester's extra asserts once written (``select`` with a tester)."""
-        self.drawn: dict[int, tuple[str, GenerationStats | None, float]] = {}
+        self.drawn: dict[int, tuple[str, GenerationStats]] = {}
         """Samples drawn ahead in a batch, by the iteration that will take them."""
 
     # -- helpers -----------------------------------------------------------------
@@ -237,10 +243,10 @@ class _Loop:
         (``[sampling] batch``) when the engine can; later calls take those."""
         iteration = self.iteration
         if iteration in self.drawn:
-            raw, stats, seconds = self.drawn.pop(iteration)
+            raw, stats = self.drawn.pop(iteration)
             if raw:
                 yield make_event(raw)
-            return raw, stats, seconds
+            return raw, stats, _sample_seconds(stats)
         yield from self.engine_for("generator")
         engine = self.engines.get("generator")
         # Samples up to the budget, less the repair rounds that end it.
@@ -269,14 +275,8 @@ class _Loop:
         raw = yield from self.relay(first_sample(), make_event)
         drawn = engine.last_sample_stats
         for index in range(1, count):
-            own = drawn[index]
-            self.drawn[iteration + index] = (
-                "".join(texts[index]),
-                own,
-                own.prompt_seconds + own.gen_seconds,
-            )
-        first = drawn[0]
-        return raw, first, first.prompt_seconds + first.gen_seconds
+            self.drawn[iteration + index] = ("".join(texts[index]), drawn[index])
+        return raw, drawn[0], _sample_seconds(drawn[0])
 
     def discard_drawn(self) -> Iterator[LoopEvent]:
         """Account for samples drawn in a batch that the run never reached."""
@@ -288,10 +288,8 @@ class _Loop:
                 self.iteration,
                 self.at(),
                 count=len(left),
-                tokens=sum(
-                    stats.completion_tokens if stats else 0 for _, stats, _ in left
-                ),
-                seconds=sum(seconds for _, _, seconds in left),
+                tokens=sum(stats.completion_tokens for _, stats in left),
+                seconds=sum(_sample_seconds(stats) for _, stats in left),
             )
 
     def role_params(self, role: str) -> SamplingParams:
