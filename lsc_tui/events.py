@@ -232,6 +232,20 @@ class SamplesDiscarded:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgesChecked:
+    """A candidate that passed the visible tests, run on boundary inputs derived
+    from their arguments (``loop.edges``): how many it raised on or hung on."""
+
+    run_id: str
+    iteration: int
+    at: float
+    inputs: int
+    crashed: int
+    shown: tuple[str, ...] = ()
+    """The first crashing calls with their errors, as the generator is told them."""
+
+
+@dataclass(frozen=True, slots=True)
 class AssertWriterStarted:
     """The generator model began writing extra asserts (``loop.tester``)."""
 
@@ -322,6 +336,7 @@ LoopEvent = Union[  # noqa: UP007 - a runtime alias, used by isinstance and from
     FeedbackPrepared,
     CandidateSelected,
     SamplesDiscarded,
+    EdgesChecked,
     AssertWriterStarted,
     AssertsWritten,
     AssertsChecked,

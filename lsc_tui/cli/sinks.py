@@ -16,6 +16,7 @@ from lsc_tui.events import (
     CriticFinished,
     CriticStarted,
     CriticTokens,
+    EdgesChecked,
     FeedbackPrepared,
     GenerationFinished,
     IterationFinished,
@@ -119,6 +120,16 @@ class ConsoleProgress:
                 self._line(f"  extra asserts {event.passed}/{event.total} passed")
             case FeedbackPrepared() | IterationFinished():
                 pass
+            case EdgesChecked():
+                if not event.crashed:
+                    self._line(f"  edge check: no crash on {event.inputs} inputs")
+                else:
+                    self._line(
+                        f"  edge check: crashes on {event.crashed} of "
+                        f"{event.inputs} inputs"
+                    )
+                    for crash in event.shown:
+                        self._line(f"    ✗ {crash[:120]}")
             case SamplesDiscarded():
                 noun = "sample" if event.count == 1 else "samples"
                 self._line(

@@ -77,6 +77,10 @@ class Pipeline:
     tests, the generator writes this many extra asserts (``loop.tester``); sampling
     goes on until a passing candidate also passes all of them, and the passing
     candidate that passes most of them is kept. 0 keeps the first that passes."""
+    edge_repair: int = 0
+    """``select`` only: once a candidate passes the visible tests, run it on boundary
+    inputs (``loop.edges``); when it crashes on some, give the generator this many
+    (0 or 1) repair turns, and keep the repair only if it changes nothing else."""
     sample_batch: int = 1
     """``select`` only: draw this many samples side by side in one llama.cpp batch
     (``engine.batch``), then check them in order. Above 1 the samples after the
@@ -127,6 +131,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         "consensus",
         "repair",
         "tester",
+        "edges",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -167,9 +172,17 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
     support = _select_count(data, "consensus", "support", kind, where)
     rounds = _select_count(data, "repair", "rounds", kind, where)
     asserts = _select_count(data, "tester", "asserts", kind, where)
+    edge_repair = _select_count(data, "edges", "repair", kind, where)
     if asserts and support:
         raise RecipeError(
             f"{where}: [tester] and [consensus] are two ways to choose; use one"
+        )
+    if edge_repair > 1:
+        raise RecipeError(f"{where}: edges.repair must be 0 or 1")
+    if edge_repair and (asserts or support):
+        raise RecipeError(
+            f"{where}: [edges] checks the first passing candidate; "
+            "it does not combine with [tester] or [consensus]"
         )
     return Pipeline(
         name=str(data.get("name", "")),
@@ -183,6 +196,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         consensus_support=support,
         repair_rounds=rounds,
         tester_asserts=asserts,
+        edge_repair=edge_repair,
         sample_batch=batch,
     )
 

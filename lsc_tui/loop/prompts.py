@@ -7,7 +7,10 @@ tests never appear here: only ``task.visible_tests`` are shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsc_tui.engine.base import ChatMessage
+from lsc_tui.loop.edges import Crash
 from lsc_tui.sandbox.result import CheckResult, CompileError
 from lsc_tui.tasks.model import Task
 
@@ -34,6 +37,17 @@ _NO_SYSTEM_ROLE = {"phi-3"}
 
 MAX_OUTPUT_CHARS = 1200
 
+RETRY_INSTRUCTION = (
+    "Do not repeat the same code: change the logic so that it does what the task "
+    "and the tests expect. Write the corrected complete solution in one ```python "
+    "code block."
+)
+EDGE_INSTRUCTION = (
+    "Fix the function so that it also handles inputs like these, and keep every "
+    "result it already returns the same. Write the complete solution in one "
+    "```python code block."
+)
+
 
 def _with_system(system: str, user: str, family: str) -> list[ChatMessage]:
     if family in _NO_SYSTEM_ROLE:
@@ -55,19 +69,14 @@ def generator_messages(
     family: str,
     previous_reply: str | None = None,
     feedback: str | None = None,
+    instruction: str = RETRY_INSTRUCTION,
 ) -> list[ChatMessage]:
-    """The generator conversation; feedback continues it after the last attempt."""
+    """The generator conversation; feedback continues it after the last attempt,
+    followed by ``instruction`` (what to do about it)."""
     messages = _with_system(GENERATOR_SYSTEM, task_text(task), family)
     if previous_reply is not None and feedback:
         messages.append(ChatMessage("assistant", previous_reply))
-        messages.append(
-            ChatMessage(
-                "user",
-                f"{feedback.strip()}\n\nDo not repeat the same code: change the logic "
-                "so that it does what the task and the tests expect. Write the "
-                "corrected complete solution in one ```python code block.",
-            )
-        )
+        messages.append(ChatMessage("user", f"{feedback.strip()}\n\n{instruction}"))
     return messages
 
 
@@ -108,6 +117,12 @@ def raw_feedback(error: CompileError | None, result: CheckResult | None) -> str:
         return "Your code does not compile:\n" + format_compile_error(error)
     assert result is not None
     return "Your code fails:\n" + format_test_failures(result)
+
+
+def edge_feedback(crashes: Sequence[Crash]) -> str:
+    """What a passing candidate's edge-case repair turn is told (``loop.edges``)."""
+    lines = "\n".join(f"- {crash}" for crash in crashes)
+    return f"Your code passes the test, but these calls fail:\n{lines}"
 
 
 def syntax_critic_messages(

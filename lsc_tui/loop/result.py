@@ -16,6 +16,7 @@ from lsc_tui.events import (
     AssertsWritten,
     CandidateSelected,
     CriticFinished,
+    EdgesChecked,
     FeedbackPrepared,
     GenerationFinished,
     IterationFinished,
@@ -121,6 +122,12 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
                 _iteration(iterations, event.iteration)["extra_asserts"] = {
                     "passed": event.passed,
                     "total": event.total,
+                }
+            case EdgesChecked():
+                _iteration(iterations, event.iteration)["edges"] = {
+                    "inputs": event.inputs,
+                    "crashed": event.crashed,
+                    "shown": list(event.shown),
                 }
             case SamplesDiscarded():
                 result["discarded_samples"] = {

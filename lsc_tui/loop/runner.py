@@ -33,6 +33,7 @@ from lsc_tui.events import (
     CriticFinished,
     CriticStarted,
     CriticTokens,
+    EdgesChecked,
     FeedbackPrepared,
     GenerationFinished,
     HiddenScore,
@@ -56,6 +57,7 @@ from lsc_tui.events import (
 from lsc_tui.loop import prompts
 from lsc_tui.loop.consensus import Consensus, Vote, group_votes, outcome_key, settled
 from lsc_tui.loop.critic import clean_reflection
+from lsc_tui.loop.edges import EdgeCheck, check_inputs, repair_keeps, run_check
 from lsc_tui.loop.extract import extract_code
 from lsc_tui.loop.harmonize import harmonize
 from lsc_tui.loop.pipelines import Pipeline
@@ -163,6 +165,10 @@ class _Loop:
         """The tester's extra asserts once written (``select`` with a tester)."""
         self.drawn: dict[int, tuple[str, GenerationStats]] = {}
         """Samples drawn ahead in a batch, by the iteration that will take them."""
+        self.edge_target: tuple[int, EdgeCheck] | None = None
+        """The passing candidate an edge-case repair turn works on, and its check."""
+        self.edge_verdict = ""
+        """Why that repair was kept or not, for the selection's reason."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -322,8 +328,13 @@ class _Loop:
                     top_p=self.pipeline.sample_top_p,
                     seed=params.seed + self.iteration,
                 )
+            instruction = (
+                prompts.EDGE_INSTRUCTION
+                if self.edge_target is not None
+                else prompts.RETRY_INSTRUCTION
+            )
             messages = prompts.generator_messages(
-                self.task, family, previous_reply, feedback
+                self.task, family, previous_reply, feedback, instruction
             )
         iteration = self.iteration
 
@@ -488,6 +499,9 @@ class _Loop:
                 total,
                 self.clock() - begun,
             )
+            if self.edge_target is not None:
+                yield from self.judge_edge_repair(ok, code)
+                return self.first_pass()
             if ok and self.probes:
                 if self.vote(iteration, code):
                     return self.first_pass()
@@ -495,7 +509,12 @@ class _Loop:
                 if (yield from self.vet(code)):
                     return self.first_pass()
             elif ok:
-                return iteration
+                feedback = yield from self.edge_feedback(iteration, code)
+                if feedback is None:
+                    return iteration
+                previous_reply = raw
+                yield FeedbackPrepared(self.run_id, iteration, self.at(), feedback)
+                continue
             if iteration == self.max_iters or self.pipeline.kind == "one-shot":
                 break
             if self.pipeline.kind == "select":
@@ -524,6 +543,64 @@ class _Loop:
             )
         self.repairs[iteration + 1] = best.iteration
         return best.raw, best.feedback
+
+    def edges(self, code: str) -> Generator[LoopEvent, None, EdgeCheck | None]:
+        """Run a passing candidate on the edge-check inputs; None when it has none."""
+        entry = self.task.entry_point
+        inputs = check_inputs(self.task.visible_tests, entry) if entry else []
+        if not entry or not inputs:
+            return None
+        check = run_check(self.sandbox, code, entry, inputs, setup=self.task.setup_code)
+        yield EdgesChecked(
+            self.run_id,
+            self.iteration,
+            self.at(),
+            inputs=len(inputs),
+            crashed=len(check.crashes),
+            shown=tuple(str(crash) for crash in check.shown),
+        )
+        self.check_cancel()
+        return check
+
+    def edge_feedback(
+        self, iteration: int, code: str
+    ) -> Generator[LoopEvent, None, str | None]:
+        """For ``select`` with ``[edges]``: run a passing candidate on boundary
+        inputs; the repair turn's feedback when it crashes on some, else None."""
+        if not self.pipeline.edge_repair or iteration >= self.max_iters:
+            return None
+        check = yield from self.edges(code)
+        if check is None or not check.crashes:
+            return None
+        self.edge_target = (iteration, check)
+        return prompts.edge_feedback(check.shown)
+
+    def judge_edge_repair(
+        self, ok: bool, code: str
+    ) -> Generator[LoopEvent, None, None]:
+        """Keep the edge-case repair just checked only if it fixes a crash of the
+        candidate and returns the same on every other check input."""
+        assert self.edge_target is not None
+        target, before = self.edge_target
+        self.chosen = target
+        crashed = len(before.crashes)
+        if not ok:
+            self.edge_verdict = "it fails the visible tests"
+            return
+        after = yield from self.edges(code)
+        assert after is not None  # the inputs the candidate itself was checked on
+        if repair_keeps(before, after):
+            self.chosen = self.iteration
+            fixed = sum(1 for index in before.crashes if index not in after.crashes)
+            self.edge_verdict = (
+                f"candidate {target} passes every visible test but crashed on "
+                f"{crashed} of {len(after.behaviour)} check inputs; its repair "
+                f"handles {fixed} of them and returns the same on all the others"
+            )
+        elif all(index in after.crashes for index in before.crashes):
+            self.edge_verdict = f"it still crashes on all {crashed} inputs"
+        else:
+            self.edge_verdict = "it changes results the candidate already returned"
 
     def vet(self, code: str) -> Generator[LoopEvent, None, bool]:
         """Run the latest candidate, a passing sample, on the tester's extra asserts.
@@ -625,6 +702,15 @@ class _Loop:
         scores = tuple(float(a.passed) for a in self.attempts)
         if first_pass is None:
             reason = "no candidate passed; kept the one passing most visible tests"
+        elif self.edge_target is not None and self.chosen not in (None, first_pass):
+            reason = self.edge_verdict
+        elif self.edge_target is not None:
+            crashed = len(self.edge_target[1].crashes)
+            reason = (
+                "first candidate to pass every visible test; it crashed on "
+                f"{crashed} check inputs, and its repair was not kept: "
+                f"{self.edge_verdict or 'the run ended first'}"
+            )
         elif first_pass in self.repairs:
             reason = (
                 f"no sample passed; the raw-error repair of candidate "

@@ -40,6 +40,7 @@ def make_pipeline(
     consensus_support: int = 0,
     tester_asserts: int = 0,
     sample_batch: int = 1,
+    edge_repair: int = 0,
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -56,6 +57,7 @@ def make_pipeline(
         consensus_support=consensus_support,
         tester_asserts=tester_asserts,
         sample_batch=sample_batch,
+        edge_repair=edge_repair,
     )
 
 

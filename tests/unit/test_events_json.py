@@ -47,6 +47,7 @@ SAMPLES: list[ev.LoopEvent] = [
     ev.FeedbackPrepared("r", 1, 1.2, "fix it"),
     ev.CandidateSelected("r", 2, 1.3, 2, "first to pass", (0.0, 1.0)),
     ev.SamplesDiscarded("r", 3, 1.4, 2, 180, 4.5),
+    ev.EdgesChecked("r", 1, 1.25, 20, 1, ("f([]): IndexError: list index",)),
     ev.AssertWriterStarted("r", 2, 1.31),
     ev.AssertsWritten("r", 2, 1.32, ("assert f(0) == 1",), "raw", 9, 0.4, "p"),
     ev.AssertsChecked(

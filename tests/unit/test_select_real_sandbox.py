@@ -50,3 +50,40 @@ def test_consensus_replaces_a_hard_coded_visible_pass(tmp_path: Path) -> None:
         task, HARD_CODED.split("\n", 1)[1].rsplit("```", 1)[0], sandbox
     )
     assert hidden is not None and not hidden.passed
+
+
+ROTATE_CRASHY = (
+    "```python\ndef rotate_right(lst, n):\n    n = n % len(lst)\n"
+    "    return lst[-n:] + lst[:-n]\n```"
+)
+ROTATE_FIXED = (
+    "```python\ndef rotate_right(lst, n):\n    if not lst:\n        return lst\n"
+    "    n = n % len(lst)\n    return lst[-n:] + lst[:-n]\n```"
+)
+
+
+@pytest.mark.usefixtures("mbpp_cache")
+def test_edge_repair_fixes_a_false_visible_pass_of_mbpp_743() -> None:
+    """The 1.5B model's one-shot answer to MBPP+ 743 passes the visible test but
+    divides by zero on an empty list; the edge check finds that from the visible
+    test's arguments alone, and the kept repair passes the hidden tests."""
+    sandbox = Sandbox()
+    task = load_mbpp_task(743, sandbox=sandbox)
+    events = list(
+        run_loop(
+            task,
+            get_pipeline("select"),
+            FakeProvider(ScriptedEngine([ROTATE_CRASHY, ROTATE_FIXED])),
+            sandbox,
+            score_hidden=lambda t, code: score_hidden(t, code, sandbox),
+        )
+    )
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.first_attempt_passed and "if not lst" in final.final_code
+    assert final.hidden is not None and final.hidden.passed
+    selected = [e for e in events if isinstance(e, CandidateSelected)]
+    assert selected[0].candidate == 2
+    crashy = ROTATE_CRASHY.split("\n", 1)[1].rsplit("```", 1)[0]
+    hidden = score_hidden(task, crashy, sandbox)
+    assert hidden is not None and not hidden.passed

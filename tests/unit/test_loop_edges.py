@@ -1,0 +1,172 @@
+"""The edge-case check of a passing candidate, and its repair turn in the loop."""
+
+from __future__ import annotations
+
+import io
+
+from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+from lsc_tui.events import (
+    CandidateSelected,
+    EdgesChecked,
+    FeedbackPrepared,
+    GenerationFinished,
+    RunFinished,
+)
+from lsc_tui.loop.edges import (
+    EdgeCheck,
+    check_inputs,
+    edge_inputs,
+    repair_keeps,
+    run_check,
+)
+from lsc_tui.loop.probes import probe_inputs
+from lsc_tui.loop.runner import run_loop
+from lsc_tui.tasks.model import Task
+from tests.unit.loop_fakes import FakeSandbox, make_pipeline
+
+ROTATE = Task(
+    "typed-rotate",
+    "Write rotate(items, n) rotating the list right by n.",
+    ("assert rotate([1, 2, 3], 1) == [3, 1, 2]",),
+    entry_point="rotate",
+)
+CRASHY = (
+    "```python\ndef rotate(items, n):\n    n = n % len(items)\n"
+    "    return items[-n:] + items[:-n]\n```"
+)
+"""Right on every non-empty list; divides by zero on an empty one."""
+FIXED = (
+    "```python\ndef rotate(items, n):\n    if not items:\n        return items\n"
+    "    n = n % len(items)\n    return items[-n:] + items[:-n]\n```"
+)
+CHANGED = (
+    "```python\ndef rotate(items, n):\n    if not items or n > 1:\n"
+    "        return items\n    n = n % len(items)\n"
+    "    return items[-n:] + items[:-n]\n```"
+)
+"""Fixes the crash but also stops rotating by more than one."""
+WRONG = "```python\ndef rotate(items, n):\n    return items\n```"
+
+
+def _run(replies: list[str], edge_repair: int = 1, max_iters: int = 5) -> list:
+    pipeline = make_pipeline("select", max_iters=max_iters, edge_repair=edge_repair)
+    engine = ScriptedEngine(replies)
+    return list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+
+
+def _selected(events: list) -> CandidateSelected:
+    return next(e for e in events if isinstance(e, CandidateSelected))
+
+
+def test_boundary_inputs_vary_one_visible_argument_at_a_time() -> None:
+    edges = edge_inputs(("assert f([3, 1, 2], 2, 'ab', True) == 3",), "f")
+    assert ([], 2, "ab", True) in edges
+    assert ([3], 2, "ab", True) in edges
+    assert ([3, 1, 2], 0, "ab", True) in edges
+    assert ([3, 1, 2], -2, "ab", True) in edges
+    assert ([3, 1, 2], 2, "", True) in edges
+    assert ([3, 1, 2], 2, "a", True) in edges
+    # Booleans are left alone, the visible call itself is not repeated.
+    assert all(args[3] is True for args in edges)
+    assert ([3, 1, 2], 2, "ab", True) not in edges
+    assert len({repr(args) for args in edges}) == len(edges)
+    assert edge_inputs(("assert f([3, 1, 2], 2) == 3",), "f", limit=2) == [
+        ([], 2),
+        ([3], 2),
+    ]
+    assert edge_inputs(("assert f([[1, 2], [3]]) == 1",), "f") == [
+        ([],),
+        ([[1, 2]],),
+        ([[], [3]],),
+    ]
+    assert edge_inputs(("assert f(1) == 1",), None) == []
+
+
+def test_check_inputs_are_the_probes_then_new_boundaries() -> None:
+    tests = ("assert f([3, 1, 2], 2) == 3",)
+    inputs = check_inputs(tests, "f")
+    probes = probe_inputs(tests, "f")
+    assert inputs[: len(probes)] == probes
+    assert ([], 2) in inputs[len(probes) :]
+    assert len({repr(args) for args in inputs}) == len(inputs)
+
+
+def test_run_check_names_each_crashing_call() -> None:
+    sandbox = FakeSandbox()
+    code = CRASHY.split("\n", 1)[1].rsplit("```", 1)[0]
+    check = run_check(sandbox, code, "rotate", [([1, 2], 1), ([], 1)])
+    assert check.crashes == (1,)
+    assert check.shown[0].call == "rotate([], 1)"
+    assert check.shown[0].error.startswith("ZeroDivisionError")
+
+
+def test_a_repair_is_kept_only_when_it_fixes_a_crash_and_changes_nothing_else() -> None:
+    ok, crash = ("ok", 1), ("error", "IndexError")
+    before = EdgeCheck((ok, crash, crash), (1, 2), ())
+    assert repair_keeps(before, EdgeCheck((ok, ("ok", 0), crash), (2,), ()))
+    assert not repair_keeps(before, EdgeCheck((ok, crash, crash), (1, 2), ()))
+    assert not repair_keeps(before, EdgeCheck((("ok", 2), ("ok", 0), ok), (), ()))
+    assert not repair_keeps(before, EdgeCheck((ok, ("ok", 0)), (), ()))
+
+
+def test_a_crashing_visible_pass_gets_one_repair_turn_and_keeps_it() -> None:
+    events = _run([CRASHY, FIXED])
+    feedback = [e for e in events if isinstance(e, FeedbackPrepared)]
+    assert len(feedback) == 1
+    assert "rotate([], 1): ZeroDivisionError" in feedback[0].feedback
+    repair_prompt = [e for e in events if isinstance(e, GenerationFinished)][1].prompt
+    assert "rotate([], 1)" in repair_prompt and "keep every result" in repair_prompt
+    checks = [e for e in events if isinstance(e, EdgesChecked)]
+    assert [(c.iteration, c.crashed) for c in checks] == [(1, 1), (2, 0)]
+    assert checks[0].shown[0].startswith("rotate([], 1): ZeroDivisionError")
+    selected = _selected(events)
+    assert selected.candidate == 2
+    assert "its repair handles 1 of them" in selected.reason
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert final.first_pass_iteration == 1 and final.first_attempt_passed
+    assert "if not items" in final.final_code
+
+
+def test_a_repair_that_changes_other_results_is_dropped() -> None:
+    events = _run([CRASHY, CHANGED])
+    selected = _selected(events)
+    assert selected.candidate == 1
+    assert "changes results the candidate already returned" in selected.reason
+    final = events[-1]
+    assert isinstance(final, RunFinished) and "if not" not in final.final_code
+
+
+def test_a_repair_failing_the_visible_test_is_dropped() -> None:
+    selected = _selected(_run([CRASHY, WRONG]))
+    assert selected.candidate == 1
+    assert "fails the visible tests" in selected.reason
+
+
+def test_no_crash_no_repair_and_no_table_no_check() -> None:
+    events = _run([FIXED, WRONG])
+    assert sum(isinstance(e, GenerationFinished) for e in events) == 1
+    assert _selected(events).reason == "first candidate to pass every visible test"
+    events = _run([CRASHY, FIXED], edge_repair=0)
+    assert sum(isinstance(e, GenerationFinished) for e in events) == 1
+    assert _selected(events).candidate == 1
+
+
+def test_a_pass_on_the_last_iteration_has_no_room_for_a_repair() -> None:
+    events = _run([WRONG, CRASHY, FIXED], max_iters=2)
+    assert sum(isinstance(e, GenerationFinished) for e in events) == 2
+    assert _selected(events).candidate == 2
+
+
+def test_the_cli_shows_each_edge_check_and_the_kept_repair() -> None:
+    from lsc_tui.cli.sinks import ConsoleProgress
+
+    stream = io.StringIO()
+    progress = ConsoleProgress(stream, live=False)
+    for event in _run([CRASHY, FIXED]):
+        progress.show(event)
+    text = stream.getvalue()
+    assert "edge check: crashes on 1 of" in text
+    assert "✗ rotate([], 1): ZeroDivisionError" in text
+    assert "edge check: no crash on" in text
+    assert "selected iteration 2: candidate 1 passes every visible test" in text
