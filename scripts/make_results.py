@@ -263,6 +263,7 @@ def bench_section(
     lines += select_vs_each(records, planned)
     lines += matched_time_lines(matched)
     lines += select_sources(records)
+    lines += edge_lines(records)
     lines += budget_lines(list(by_file.values()), matched)
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
         lines += ablation_section(ablation, records)
@@ -491,6 +492,55 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
         reached -= len(passed)
     lines.append(f"| none passed | {reached} | | |")
     return [*lines, ""]
+
+
+EDGE_VERDICTS = {
+    "kept": "its repair handles",
+    "still crashes": "still crashes",
+    "fails the visible tests": "fails the visible tests",
+    "changes other results": "changes results",
+}
+
+
+def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What `select`'s edge check (``[edges]``) did, from the records that carry it.
+
+    Records from before the check have no ``edges`` entries and are not counted."""
+    rows = [
+        r
+        for r in latest_records(records)
+        if r.get("pipeline") == "select"
+        and any("edges" in it for it in r.get("iterations") or [])
+    ]
+    if not rows:
+        return []
+    crashed = [
+        r
+        for r in rows
+        if (r["iterations"][r["first_pass_iteration"] - 1].get("edges") or {}).get(
+            "crashed"
+        )
+    ]
+    reasons = [str((r.get("selected") or {}).get("reason", "")) for r in crashed]
+    counts = {
+        verdict: sum(phrase in reason for reason in reasons)
+        for verdict, phrase in EDGE_VERDICTS.items()
+    }
+    kept = [
+        r
+        for r, reason in zip(crashed, reasons, strict=True)
+        if "its repair handles" in reason
+    ]
+    dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if v != "kept" and n)
+    return [
+        f"The edge check (`[edges]`, `lsc_tui/loop/edges.py`) ran on the first "
+        f"visible pass of {len(rows)} tasks here; it crashed on boundary inputs "
+        f"derived from the visible test on {len(crashed)}. The repair turn was kept "
+        f"on {len(kept)} ({sum(bool(r.get('hidden_passed')) for r in kept)} of them "
+        f"pass the hidden tests) and dropped on {len(crashed) - len(kept)}"
+        + (f" ({dropped})." if dropped else "."),
+        "",
+    ]
 
 
 def ablation_section(path: Path, records: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -57,3 +57,13 @@ def test_each_budget_keeps_only_the_passes_it_reaches() -> None:
 
 def test_without_one_shot_there_is_no_table() -> None:
     assert budget_table([[select(1, 1, 1, True)]], [1]) == []
+
+
+def test_an_edge_repair_costs_with_the_candidate_it_repairs() -> None:
+    from lsc_tui.bench.budget import at_budget
+
+    run = select(1, 1, 2, True)
+    run["iterations"][0]["edges"] = {"inputs": 20, "crashed": 1, "shown": []}
+    assert at_budget(run, 1, 4.0) == (True, 20, 4.0)
+    run["iterations"][0]["edges"]["crashed"] = 0
+    assert at_budget(run, 1, 4.0) == (True, 10, 2.0)

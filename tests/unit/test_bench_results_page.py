@@ -308,3 +308,28 @@ def test_batched_samples_are_tabled_not_dumped(tmp_path: Path) -> None:
     assert "| 4 | 36.00 | 15.00 | 2.40x | 1.67 |" in lines
     assert "m.gguf, 96 tokens per sample, 2 threads, mean of 3 MBPP prompts" in lines
     assert "```json" not in lines
+
+
+def test_edge_lines_count_checked_crashed_kept_and_dropped_repairs() -> None:
+    module = load_script()
+
+    def run(task: int, crashed: int, reason: str, hidden: bool) -> dict[str, object]:
+        row = record(task, "select", hidden, 3.0)
+        edges = {"inputs": 20, "crashed": crashed, "shown": []}
+        row["first_pass_iteration"] = 1
+        row["iterations"] = [{"code": "c", "edges": edges}]
+        row["selected"] = {"iteration": 1, "reason": reason}
+        return row
+
+    rows = [
+        run(1, 0, "first candidate to pass every visible test", True),
+        run(2, 1, "candidate 1 passes ...; its repair handles 1 of them", True),
+        run(3, 2, "... not kept: it still crashes on all 2 inputs", False),
+        run(4, 1, "... not kept: it fails the visible tests", True),
+        record(5, "select", True, 3.0),  # a record from before the check
+    ]
+    [text, _] = module.edge_lines(rows)
+    assert "first visible pass of 4 tasks" in text
+    assert "boundary inputs derived from the visible test on 3" in text
+    assert "kept on 1 (1 of them pass the hidden tests) and dropped on 2" in text
+    assert "(1 still crashes, 1 fails the visible tests)" in text
