@@ -39,7 +39,7 @@ def role_options(func: F) -> F:
         metavar="NAME",
         help=(
             "Pipeline recipe: one-shot, feedback, two-stage, three-stage, select "
-            "(the default), select-consensus."
+            "(the default), select-consensus, select-asserts."
         ),
     )(func)
     return func

@@ -18,6 +18,7 @@ from lsc_tui.events import (
     CriticFinished,
     CriticStarted,
     CriticTokens,
+    EdgesChecked,
     FeedbackPrepared,
     GenerationFinished,
     IterationFinished,
@@ -76,6 +77,8 @@ class CandidateRecord:
     extra: tuple[TestResult, ...] = ()
     """Its results on the tester's extra asserts (``select-asserts``); empty when
     it was not run on them (a run always has at least one)."""
+    edges: EdgesChecked | None = None
+    """Its edge check (``select`` with ``[edges]``), once run."""
 
     @property
     def display_code(self) -> str:
@@ -300,6 +303,10 @@ class RunView:
                 self._set_activity("generator", "writing asserts")
             case AssertsWritten():
                 self._set_activity(None, "idle")
+            case EdgesChecked():
+                checked = self.iteration(event.iteration).shown
+                if checked is not None:
+                    checked.edges = event
             case AssertsChecked():
                 vetted = self.iteration(event.iteration).shown
                 if vetted is not None:

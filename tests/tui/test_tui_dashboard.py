@@ -251,3 +251,38 @@ async def test_extra_asserts_show_in_the_tests_pane(
         assert screen.shown_number == 2
         text = log_text(screen.query_one(VisibleTestsPane))
         assert "1/1 passed" in text and "0/2 passed" in text
+
+
+async def test_edge_check_and_kept_repair_show_in_the_dashboard(
+    settings: Settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A select run with [edges]: the crashing pass's tests pane names the crash,
+    and the repair it got is the kept, shown candidate."""
+    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+    from lsc_tui.loop.runner import run_loop
+    from lsc_tui.tui.exports import write_events_jsonl
+    from tests.unit.loop_fakes import FakeSandbox, make_pipeline
+    from tests.unit.test_loop_edges import CRASHY, FIXED, ROTATE
+
+    events = run_loop(
+        ROTATE,
+        make_pipeline("select", 4, edge_repair=1),
+        FakeProvider(ScriptedEngine([CRASHY, FIXED])),
+        FakeSandbox(),
+        run_id="r1",
+    )
+    log = tmp_path / "run.jsonl"
+    write_events_jsonl(log, events)
+    app = fixed_app(settings, str(log))
+    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        screen = app.dashboard  # type: ignore[attr-defined]
+        assert screen.shown_number == 2
+        text = log_text(screen.query_one(VisibleTestsPane))
+        assert "edge check: no crash on" in text
+        await pilot.press("[")
+        await pilot.pause()
+        assert screen.shown_number == 1
+        text = log_text(screen.query_one(VisibleTestsPane))
+        assert "edge check: crashes on 1 of" in text
+        assert "rotate([], 1): ZeroDivisionError" in text

@@ -23,6 +23,7 @@ from lsc_tui.events import (
     CriticFinished,
     CriticStarted,
     CriticTokens,
+    EdgesChecked,
     FeedbackPrepared,
     GenerationFinished,
     IterationFinished,
@@ -235,7 +236,7 @@ class DashboardScreen(Screen[None]):
                 if is_shown:
                     self.refresh_code()
                     self.refresh_compiler()
-            case TestsFinished() | AssertsChecked():
+            case TestsFinished() | AssertsChecked() | EdgesChecked():
                 if is_shown:
                     self.refresh_tests()
             case AssertWriterStarted() | AssertsWritten():

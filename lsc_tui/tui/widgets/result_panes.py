@@ -96,6 +96,21 @@ class VisibleTestsPane(RichLog):
             for result in candidate.extra:
                 glyph = TEST_GLYPHS.get(result.status, "?")
                 self.write(Text.assemble((f"{glyph} ", "dim"), (result.source, "dim")))
+        edges = candidate.edges
+        if edges is not None:
+            verdict = (
+                f"crashes on {edges.crashed} of {edges.inputs}"
+                if edges.crashed
+                else f"no crash on {edges.inputs}"
+            )
+            self.write(
+                Text(
+                    f"edge check: {verdict} boundary inputs from the visible test",
+                    style="bold",
+                )
+            )
+            for crash in edges.shown:
+                self.write(Text.assemble(("✗ ", "dim"), (crash, "dim")))
         for label, output in (
             ("stdout", candidate.stdout),
             ("stderr", candidate.stderr),
