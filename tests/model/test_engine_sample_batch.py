@@ -93,9 +93,12 @@ def test_select_with_batched_samples_runs_on_the_real_model(
     engine: LlamaEngine, mbpp_cache: Path
 ) -> None:
     """MBPP 2 with the recipe's sampling settings, 3 samples a batch: every drawn
-    sample is either a checked iteration or counted as discarded."""
+    sample is either a checked iteration or counted as discarded (the edge check's
+    repair turn, tested in test_select_edges.py, is off here)."""
     task = load_mbpp_task(2)
-    pipeline = dataclasses.replace(get_pipeline("select"), max_iters=4, sample_batch=3)
+    pipeline = dataclasses.replace(
+        get_pipeline("select"), max_iters=4, sample_batch=3, edge_repair=0
+    )
     events = list(
         run_loop(task, pipeline, FakeProvider(engine), Sandbox(), max_iters=4)
     )

@@ -1,0 +1,125 @@
+"""`select`'s edge-case repair turn on the real Qwen2.5-Coder-0.5B and MBPP+ 743.
+
+The first candidate is scripted (the 1.5B model's recorded one-shot answer, which
+passes the visible test and divides by zero on an empty list), so the edge check
+is sure to fire; the repair turn is the real model's, through the real sandbox,
+with the real hidden scoring.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lsc_tui.engine.base import ChatMessage, GenerationStats, ModelSpec, SamplingParams
+from lsc_tui.engine.fake import FakeProvider
+from lsc_tui.engine.llama import LlamaEngine
+from lsc_tui.events import (
+    CandidateSelected,
+    EdgesChecked,
+    FeedbackPrepared,
+    GenerationFinished,
+    RunFinished,
+)
+from lsc_tui.loop.pipelines import get_pipeline
+from lsc_tui.loop.runner import run_loop
+from lsc_tui.sandbox import Sandbox
+from lsc_tui.tasks.mbpp import load_mbpp_task
+from lsc_tui.tasks.scoring import score_hidden
+from tests.conftest import test_model_path as model_file
+
+pytestmark = pytest.mark.model
+
+RECORDED = (
+    "```python\ndef rotate_right(lst, n):\n    # Calculate the effective rotation "
+    "needed\n    n = n % len(lst)\n    # Perform the rotation\n"
+    "    rotated_list = lst[-n:] + lst[:-n]\n    return rotated_list\n```"
+)
+
+
+class FirstReplyScripted:
+    """The real engine, except that its first reply is ``RECORDED``."""
+
+    def __init__(self, engine: LlamaEngine) -> None:
+        self.engine = engine
+        self.calls = 0
+        self._stats: GenerationStats | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self.engine.model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self.engine.n_ctx
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats if self.calls == 1 else self.engine.last_stats
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        self.calls += 1
+        if self.calls == 1:
+            tokens = self.count_tokens(RECORDED)
+            self._stats = GenerationStats(100, 0, tokens, 0.0, 0.1, "stop")
+            yield RECORDED
+            return
+        yield from self.engine.stream(messages, params, cancel)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[LlamaEngine]:
+    spec = ModelSpec("qwen2.5-coder-0.5b", model_file("qwen2.5-coder-0.5b"), 4096)
+    loaded = LlamaEngine(spec)
+    yield loaded
+    loaded.close()
+
+
+def test_a_crashing_pass_gets_a_real_repair_turn_judged_by_its_behaviour(
+    engine: LlamaEngine, mbpp_cache: Path
+) -> None:
+    sandbox = Sandbox()
+    task = load_mbpp_task(743, sandbox=sandbox)
+    events = list(
+        run_loop(
+            task,
+            get_pipeline("select"),
+            FakeProvider(FirstReplyScripted(engine)),  # type: ignore[arg-type]
+            sandbox,
+            score_hidden=lambda t, code: score_hidden(t, code, sandbox),
+        )
+    )
+    checks = [e for e in events if isinstance(e, EdgesChecked)]
+    assert checks[0].iteration == 1 and checks[0].crashed >= 1
+    assert any("ZeroDivisionError" in crash for crash in checks[0].shown)
+    feedback = [e for e in events if isinstance(e, FeedbackPrepared)]
+    assert len(feedback) == 1 and "rotate_right([]" in feedback[0].feedback
+    generated = [e for e in events if isinstance(e, GenerationFinished)]
+    assert len(generated) == 2  # the candidate and one repair turn, no sampling
+    assert generated[1].tokens > 0 and "ZeroDivisionError" in generated[1].prompt
+    selected = next(e for e in events if isinstance(e, CandidateSelected))
+    final = events[-1]
+    assert isinstance(final, RunFinished) and final.first_pass_iteration == 1
+    if selected.candidate == 2:
+        # Kept: it passed the visible test and its own check crashed less.
+        assert len(checks) == 2 and checks[1].crashed < checks[0].crashed
+        assert final.final_code == generated[1].code
+        assert "its repair handles" in selected.reason
+    else:
+        assert selected.candidate == 1 and "repair was not kept" in selected.reason
+        assert final.final_code == generated[0].code
+        assert final.hidden is not None and not final.hidden.passed
