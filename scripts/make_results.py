@@ -496,9 +496,9 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 EDGE_VERDICTS = {
     "kept": "its repair handles",
-    "still crashes": "still crashes",
-    "fails the visible tests": "fails the visible tests",
-    "changes other results": "changes results",
+    "still crash": "still crashes",
+    "fail the visible tests": "fails the visible tests",
+    "change other results": "changes results",
 }
 
 
@@ -534,8 +534,9 @@ def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
     dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if v != "kept" and n)
     return [
         f"The edge check (`[edges]`, `lsc_tui/loop/edges.py`) ran on the first "
-        f"visible pass of {len(rows)} tasks here; it crashed on boundary inputs "
-        f"derived from the visible test on {len(crashed)}. The repair turn was kept "
+        f"visible pass of {len(rows)} tasks in the records that carry it (runs "
+        "made since it exists); that candidate crashed on boundary inputs derived "
+        f"from the visible test on {len(crashed)}. The repair turn was kept "
         f"on {len(kept)} ({sum(bool(r.get('hidden_passed')) for r in kept)} of them "
         f"pass the hidden tests) and dropped on {len(crashed) - len(kept)}"
         + (f" ({dropped})." if dropped else "."),

@@ -329,7 +329,7 @@ def test_edge_lines_count_checked_crashed_kept_and_dropped_repairs() -> None:
         record(5, "select", True, 3.0),  # a record from before the check
     ]
     [text, _] = module.edge_lines(rows)
-    assert "first visible pass of 4 tasks" in text
+    assert "first visible pass of 4 tasks in the records that carry it" in text
     assert "boundary inputs derived from the visible test on 3" in text
     assert "kept on 1 (1 of them pass the hidden tests) and dropped on 2" in text
-    assert "(1 still crashes, 1 fails the visible tests)" in text
+    assert "(1 still crash, 1 fail the visible tests)" in text
