@@ -479,7 +479,13 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
         "|---|---|---|---|",
     ]
     reached = len(rows)
-    repaired = any(it.get("feedback") for r in rows for it in r["iterations"])
+    # A [repair] round follows a failing candidate; the edge check's repair turn
+    # ([edges]) follows a passing one and is reported on its own below.
+    repaired = any(
+        it.get("feedback") and it.get("status") != "passed"
+        for r in rows
+        for it in r["iterations"]
+    )
     longer = any(len(r["iterations"]) > FIRST_BUDGET for r in rows)
     for source, title in SOURCE_TITLES.items():
         if (source == "repair" and not repaired) or (

@@ -233,6 +233,10 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     # Without any repair round in the records, the table has no repair row.
     unrepaired = "\n".join(module.select_sources(rows[:3]))
     assert "repair" not in unrepaired and "| none passed | 0 | | |" in unrepaired
+    # The edge check's repair turn follows a passing candidate: no repair row.
+    edged = select_row(8, 1, True, False)
+    edged["iterations"][0] = {"feedback": "these calls fail", "status": "passed"}
+    assert "repair" not in "\n".join(module.select_sources([*rows[:3], edged]))
     # Records of at most 7 candidates have no row for the later samples.
     short = [{**r, "iterations": r["iterations"][:7]} for r in rows[:3]]
     assert "iterations 8 on" not in "\n".join(module.select_sources(short))
