@@ -23,64 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lsc_tui.bench.runner import bench_record, read_records
-from lsc_tui.engine.base import ChatMessage, Engine, GenerationStats, SamplingParams
-
-
-class ReplayThenReal:
-    """Streams recorded replies first, then generates with the real engine."""
-
-    def __init__(self, engine: Engine, recorded: Sequence[dict[str, Any]]) -> None:
-        self.engine = engine
-        self.recorded = list(recorded)
-        self._stats: GenerationStats | None = None
-
-    @property
-    def model_id(self) -> str:
-        return self.engine.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self.engine.n_ctx
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        params: SamplingParams,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
-        if self.recorded:
-            it = self.recorded.pop(0)
-            self._stats = GenerationStats(
-                prompt_tokens=int(it.get("prompt_tokens", 0)),
-                cached_tokens=int(it.get("cached_tokens", 0)),
-                completion_tokens=int(it.get("gen_tokens", 0)),
-                prompt_seconds=0.0,
-                gen_seconds=float(it.get("gen_seconds", 0.0)),
-                finish_reason="stop",
-            )
-            code = str(it["code"]).rstrip("\n") + "\n"
-            yield f"```python\n{code}```"
-            return
-        yield from self.engine.stream(messages, params, cancel)
-        self._stats = self.engine.last_stats
-
-    def count_tokens(self, text: str) -> int:
-        return self.engine.count_tokens(text)
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 def main() -> None:
@@ -91,7 +38,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    from lsc_tui.engine.fake import FakeProvider
+    from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
     from lsc_tui.engine.llama import LlamaEngine
     from lsc_tui.loop.pipelines import get_pipeline
     from lsc_tui.loop.runner import run_loop

@@ -2,7 +2,8 @@
 
 Like llm's ``MockModel.enqueue``: each ``stream`` call pops the next scripted reply and
 yields it in small pieces, optionally paced, and can block on a gate until released
-so that tests can cancel mid-generation deterministically.
+so that tests can cancel mid-generation deterministically. ``ReplayThenReal``
+replays a bench record's candidates before handing over to a real engine.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from lsc_tui.engine.base import ChatMessage, Engine, GenerationStats, SamplingParams
 from lsc_tui.errors import ConfigError, EngineError
@@ -103,6 +105,59 @@ class ScriptedEngine:
 
     def close(self) -> None:
         self._replies.clear()
+
+
+class ReplayThenReal:
+    """Streams recorded replies first, then generates with the real engine.
+
+    ``recorded`` holds bench-record iterations (``code``, ``gen_tokens``...): each
+    is replayed as a fenced reply with its recorded stats. Used by
+    ``benchmarks/bench_sample_budget.py`` and the real-model loop tests."""
+
+    def __init__(self, engine: Engine, recorded: Sequence[Mapping[str, Any]]) -> None:
+        self.engine = engine
+        self.recorded = list(recorded)
+        self._stats: GenerationStats | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self.engine.model_id
+
+    @property
+    def n_ctx(self) -> int:
+        return self.engine.n_ctx
+
+    @property
+    def last_stats(self) -> GenerationStats | None:
+        return self._stats
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[str]:
+        if self.recorded:
+            it = self.recorded.pop(0)
+            self._stats = GenerationStats(
+                prompt_tokens=int(it.get("prompt_tokens", 0)),
+                cached_tokens=int(it.get("cached_tokens", 0)),
+                completion_tokens=int(it.get("gen_tokens", 0)),
+                prompt_seconds=0.0,
+                gen_seconds=float(it.get("gen_seconds", 0.0)),
+                finish_reason="stop",
+            )
+            code = str(it["code"]).rstrip("\n") + "\n"
+            yield f"```python\n{code}```"
+            return
+        yield from self.engine.stream(messages, params, cancel)
+        self._stats = self.engine.last_stats
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 class FakeProvider:

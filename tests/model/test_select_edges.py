@@ -1,6 +1,6 @@
 """`select`'s edge-case repair turn on the real Qwen2.5-Coder-0.5B and MBPP+ 743.
 
-The first candidate is scripted (the 1.5B model's recorded one-shot answer, which
+The first candidate is replayed (the 1.5B model's recorded one-shot answer, which
 passes the visible test and divides by zero on an empty list), so the edge check
 is sure to fire; the repair turn is the real model's, through the real sandbox,
 with the real hidden scoring.
@@ -8,14 +8,13 @@ with the real hidden scoring.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lsc_tui.engine.base import ChatMessage, GenerationStats, ModelSpec, SamplingParams
-from lsc_tui.engine.fake import FakeProvider
+from lsc_tui.engine.base import ModelSpec
+from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import (
     CandidateSelected,
@@ -34,51 +33,11 @@ from tests.conftest import test_model_path as model_file
 pytestmark = pytest.mark.model
 
 RECORDED = (
-    "```python\ndef rotate_right(lst, n):\n    # Calculate the effective rotation "
-    "needed\n    n = n % len(lst)\n    # Perform the rotation\n"
-    "    rotated_list = lst[-n:] + lst[:-n]\n    return rotated_list\n```"
+    "def rotate_right(lst, n):\n    # Calculate the effective rotation needed\n"
+    "    n = n % len(lst)\n    # Perform the rotation\n"
+    "    rotated_list = lst[-n:] + lst[:-n]\n    return rotated_list\n"
 )
-
-
-class FirstReplyScripted:
-    """The real engine, except that its first reply is ``RECORDED``."""
-
-    def __init__(self, engine: LlamaEngine) -> None:
-        self.engine = engine
-        self.calls = 0
-        self._stats: GenerationStats | None = None
-
-    @property
-    def model_id(self) -> str:
-        return self.engine.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self.engine.n_ctx
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self._stats if self.calls == 1 else self.engine.last_stats
-
-    def count_tokens(self, text: str) -> int:
-        return self.engine.count_tokens(text)
-
-    def stream(
-        self,
-        messages: list[ChatMessage],
-        params: SamplingParams,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
-        self.calls += 1
-        if self.calls == 1:
-            tokens = self.count_tokens(RECORDED)
-            self._stats = GenerationStats(100, 0, tokens, 0.0, 0.1, "stop")
-            yield RECORDED
-            return
-        yield from self.engine.stream(messages, params, cancel)
-
-    def close(self) -> None:
-        self.engine.close()
+"""The 1.5B model's recorded one-shot answer to MBPP+ 743."""
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +53,12 @@ def test_a_crashing_pass_gets_a_real_repair_turn_judged_by_its_behaviour(
 ) -> None:
     sandbox = Sandbox()
     task = load_mbpp_task(743, sandbox=sandbox)
+    replay = ReplayThenReal(engine, [{"code": RECORDED, "gen_tokens": 40}])
     events = list(
         run_loop(
             task,
             get_pipeline("select"),
-            FakeProvider(FirstReplyScripted(engine)),  # type: ignore[arg-type]
+            FakeProvider(replay),
             sandbox,
             score_hidden=lambda t, code: score_hidden(t, code, sandbox),
         )
