@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsc_tui.events import RunFinished, TokensGenerated
+from lsc_tui.loop.pipelines import Pipeline
 from lsc_tui.settings import Settings
+from lsc_tui.tasks.model import Task
 from lsc_tui.tui.app import make_app
 from lsc_tui.tui.exports import read_events_jsonl
 from lsc_tui.tui.messages import LoopEventPosted
@@ -28,6 +32,26 @@ def fixed_app(settings: Settings, replay: str) -> object:
         memory_probe=lambda: 1_500_000_000,
         store=None,
     )
+
+
+def scripted_run_app(
+    settings: Settings,
+    tmp_path: Path,
+    task: Task,
+    pipeline: Pipeline,
+    replies: list[str],
+) -> object:
+    """The dashboard replaying a loop run of ``task`` on scripted ``replies``."""
+    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+    from lsc_tui.loop.runner import run_loop
+    from lsc_tui.tui.exports import write_events_jsonl
+    from tests.unit.loop_fakes import FakeSandbox
+
+    engines = FakeProvider(ScriptedEngine(replies))
+    events = run_loop(task, pipeline, engines, FakeSandbox(), run_id="r1")
+    log = tmp_path / "run.jsonl"
+    write_events_jsonl(log, events)
+    return fixed_app(settings, str(log))
 
 
 async def test_replay_shows_every_pane(settings: Settings) -> None:
@@ -216,29 +240,16 @@ async def test_extra_asserts_show_in_the_tests_pane(
     settings: Settings, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     """A select-asserts run: the vetted sample's tests pane lists the extra asserts."""
-    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
-    from lsc_tui.loop.runner import run_loop
-    from lsc_tui.tui.exports import write_events_jsonl
-    from tests.unit.loop_fakes import (
-        GOOD,
-        HACK,
-        TASK,
-        WRONG,
-        FakeSandbox,
-        make_pipeline,
-    )
+    from tests.unit.loop_fakes import GOOD, HACK, TASK, WRONG, make_pipeline
     from tests.unit.test_loop_tester import ASSERTS
 
-    events = run_loop(
+    app = scripted_run_app(
+        settings,
+        tmp_path,
         TASK,
         make_pipeline("select", 4, tester_asserts=5),
-        FakeProvider(ScriptedEngine([WRONG, HACK, ASSERTS, GOOD])),
-        FakeSandbox(),
-        run_id="r1",
+        [WRONG, HACK, ASSERTS, GOOD],
     )
-    log = tmp_path / "run.jsonl"
-    write_events_jsonl(log, events)
-    app = fixed_app(settings, str(log))
     async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
         await pilot.pause()
         screen = app.dashboard  # type: ignore[attr-defined]
@@ -258,22 +269,16 @@ async def test_edge_check_and_kept_repair_show_in_the_dashboard(
 ) -> None:  # type: ignore[no-untyped-def]
     """A select run with [edges]: the crashing pass's tests pane names the crash,
     and the repair it got is the kept, shown candidate."""
-    from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
-    from lsc_tui.loop.runner import run_loop
-    from lsc_tui.tui.exports import write_events_jsonl
-    from tests.unit.loop_fakes import FakeSandbox, make_pipeline
+    from tests.unit.loop_fakes import make_pipeline
     from tests.unit.test_loop_edges import CRASHY, FIXED, ROTATE
 
-    events = run_loop(
+    app = scripted_run_app(
+        settings,
+        tmp_path,
         ROTATE,
         make_pipeline("select", 4, edge_repair=1),
-        FakeProvider(ScriptedEngine([CRASHY, FIXED])),
-        FakeSandbox(),
-        run_id="r1",
+        [CRASHY, FIXED],
     )
-    log = tmp_path / "run.jsonl"
-    write_events_jsonl(log, events)
-    app = fixed_app(settings, str(log))
     async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
         await pilot.pause()
         screen = app.dashboard  # type: ignore[attr-defined]
