@@ -31,6 +31,11 @@ from lsc_tui.bench.report import (  # noqa: E402
 )
 from lsc_tui.bench.runner import read_records  # noqa: E402
 from lsc_tui.bench.speed import MatchedTime, matched_times  # noqa: E402
+from lsc_tui.loop.edges import (  # noqa: E402
+    CHANGES_RESULTS,
+    FAILS_VISIBLE,
+    STILL_CRASHES,
+)
 
 TITLES = {
     "seed25": "The seed's setting: 25 random MBPP test-split tasks",
@@ -501,11 +506,11 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 EDGE_VERDICTS = {
-    "kept": "its repair handles",
-    "still crash": "still crashes",
-    "fail the visible tests": "fails the visible tests",
-    "change other results": "changes results",
+    "still crash": STILL_CRASHES,
+    "fail the visible tests": FAILS_VISIBLE,
+    "change other results": CHANGES_RESULTS,
 }
+"""Why repairs were dropped: the page's words, and the selection reason's."""
 
 
 def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -527,17 +532,17 @@ def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
             "crashed"
         )
     ]
+    kept = [
+        r
+        for r in crashed
+        if (r.get("selected") or {}).get("iteration") != r["first_pass_iteration"]
+    ]
     reasons = [str((r.get("selected") or {}).get("reason", "")) for r in crashed]
     counts = {
         verdict: sum(phrase in reason for reason in reasons)
         for verdict, phrase in EDGE_VERDICTS.items()
     }
-    kept = [
-        r
-        for r, reason in zip(crashed, reasons, strict=True)
-        if "its repair handles" in reason
-    ]
-    dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if v != "kept" and n)
+    dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     return [
         f"The edge check (`[edges]`, `lsc_tui/loop/edges.py`) ran on the first "
         f"visible pass of {len(rows)} tasks in the records that carry it (runs "

@@ -31,6 +31,12 @@ CALL_TIMEOUT_S = 1.0
 """A check, not a verdict: a slow call only counts as a crash to repair."""
 TOTAL_TIMEOUT_S = 6.0
 
+FAILS_VISIBLE = "it fails the visible tests"
+STILL_CRASHES = "it still crashes"
+CHANGES_RESULTS = "it changes results the candidate already returned"
+"""Why a repair was dropped, as the selection reason says it (and the results page
+counts it)."""
+
 
 def _boundaries(value: Any) -> Iterator[Any]:
     """Boundary values of one argument's type: empty, one element, zero, negated,

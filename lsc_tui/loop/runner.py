@@ -57,7 +57,15 @@ from lsc_tui.events import (
 from lsc_tui.loop import prompts
 from lsc_tui.loop.consensus import Consensus, Vote, group_votes, outcome_key, settled
 from lsc_tui.loop.critic import clean_reflection
-from lsc_tui.loop.edges import EdgeCheck, check_inputs, repair_keeps, run_check
+from lsc_tui.loop.edges import (
+    CHANGES_RESULTS,
+    FAILS_VISIBLE,
+    STILL_CRASHES,
+    EdgeCheck,
+    check_inputs,
+    repair_keeps,
+    run_check,
+)
 from lsc_tui.loop.extract import extract_code
 from lsc_tui.loop.harmonize import harmonize
 from lsc_tui.loop.pipelines import Pipeline
@@ -585,7 +593,7 @@ class _Loop:
         self.chosen = target
         crashed = len(before.crashes)
         if not ok:
-            self.edge_verdict = "it fails the visible tests"
+            self.edge_verdict = FAILS_VISIBLE
             return
         after = yield from self.edges(code)
         assert after is not None  # the inputs the candidate itself was checked on
@@ -598,9 +606,9 @@ class _Loop:
                 f"handles {fixed} of them and returns the same on all the others"
             )
         elif all(index in after.crashes for index in before.crashes):
-            self.edge_verdict = f"it still crashes on all {crashed} inputs"
+            self.edge_verdict = f"{STILL_CRASHES} on all {crashed} inputs"
         else:
-            self.edge_verdict = "it changes results the candidate already returned"
+            self.edge_verdict = CHANGES_RESULTS
 
     def vet(self, code: str) -> Generator[LoopEvent, None, bool]:
         """Run the latest candidate, a passing sample, on the tester's extra asserts.

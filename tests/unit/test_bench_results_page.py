@@ -317,17 +317,19 @@ def test_batched_samples_are_tabled_not_dumped(tmp_path: Path) -> None:
 def test_edge_lines_count_checked_crashed_kept_and_dropped_repairs() -> None:
     module = load_script()
 
-    def run(task: int, crashed: int, reason: str, hidden: bool) -> dict[str, object]:
+    def run(
+        task: int, crashed: int, reason: str, hidden: bool, kept: int = 1
+    ) -> dict[str, object]:
         row = record(task, "select", hidden, 3.0)
         edges = {"inputs": 20, "crashed": crashed, "shown": []}
         row["first_pass_iteration"] = 1
         row["iterations"] = [{"code": "c", "edges": edges}]
-        row["selected"] = {"iteration": 1, "reason": reason}
+        row["selected"] = {"iteration": kept, "reason": reason}
         return row
 
     rows = [
         run(1, 0, "first candidate to pass every visible test", True),
-        run(2, 1, "candidate 1 passes ...; its repair handles 1 of them", True),
+        run(2, 1, "candidate 1 passes ...; its repair handles 1 of them", True, 2),
         run(3, 2, "... not kept: it still crashes on all 2 inputs", False),
         run(4, 1, "... not kept: it fails the visible tests", True),
         record(5, "select", True, 3.0),  # a record from before the check
