@@ -18,8 +18,9 @@ Where samples were drawn in batches (``[sampling] batch``), a smaller budget wou
 also shrink the last batch, and llama.cpp's numerics depend on a batch's size, so
 the rows below the largest budget are estimates of the pass rate too.
 A first pass that crashed on the edge check (``[edges]``, ``loop.edges``) is
-followed by its repair turn: the repair's cost counts with that candidate, and its
-verdict stands even at a budget that would have left no room for the repair.
+followed by its repair turns, which end the run: their cost counts with that
+candidate, and their verdict stands even at a budget that would have left no room
+for them.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def at_budget(
     passed = isinstance(first, int) and first <= budget
     stop = first if isinstance(first, int) and passed else min(budget, len(iterations))
     crashed = passed and (iterations[stop - 1].get("edges") or {}).get("crashed")
-    if crashed and stop < len(iterations):
-        stop += 1  # the edge-case repair turn of that candidate ([edges])
+    if crashed:
+        stop = len(iterations)  # that candidate's edge-case repair turns ([edges])
     tokens = [int(it.get("gen_tokens", 0)) for it in iterations]
     share = sum(tokens[:stop]) / sum(tokens) if sum(tokens) else 1.0
     # Tokens beyond the candidates' (samples a batch drew for nothing) count

@@ -28,6 +28,8 @@ PIPELINE_NAMES = (
 )
 """The shipped pipeline recipes, baseline first (report order, fallback lists)."""
 PIPELINE_KINDS: tuple[str, ...] = get_args(PipelineKind)
+MAX_EDGE_REPAIRS = 8
+"""The most edge-case repair turns a recipe may give one candidate."""
 _ROLE_NAMES = ("generator", "syntax_critic", "logic_critic")
 _SAMPLING_KEYS = {
     "max_tokens",
@@ -79,8 +81,10 @@ class Pipeline:
     candidate that passes most of them is kept. 0 keeps the first that passes."""
     edge_repair: int = 0
     """``select`` only: once a candidate passes the visible tests, run it on boundary
-    inputs (``loop.edges``); when it crashes on some, give the generator this many
-    (0 or 1) repair turns, and keep the repair only if it changes nothing else."""
+    inputs (``loop.edges``); when it crashes on some, give the generator up to this
+    many repair turns (the first greedy, the others samples, drawn
+    ``sample_batch`` at a time), and keep the first repair that fixes a crash and
+    changes nothing else."""
     sample_batch: int = 1
     """``select`` only: draw this many samples side by side in one llama.cpp batch
     (``engine.batch``), then check them in order. Above 1 the samples after the
@@ -177,8 +181,10 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         raise RecipeError(
             f"{where}: [tester] and [consensus] are two ways to choose; use one"
         )
-    if edge_repair > 1:
-        raise RecipeError(f"{where}: edges.repair must be 0 or 1")
+    if edge_repair > MAX_EDGE_REPAIRS:
+        raise RecipeError(
+            f"{where}: edges.repair must be a whole number 0-{MAX_EDGE_REPAIRS}"
+        )
     if edge_repair and (asserts or support):
         raise RecipeError(
             f"{where}: [edges] checks the first passing candidate; "

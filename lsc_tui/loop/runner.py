@@ -263,9 +263,7 @@ class _Loop:
             return raw, stats, _sample_seconds(stats)
         yield from self.engine_for("generator")
         engine = self.engines.get("generator")
-        # Samples up to the budget, less the repair rounds that end it.
-        left = self.max_iters - self.pipeline.repair_rounds - iteration + 1
-        count = min(self.pipeline.sample_batch, left)
+        count = min(self.pipeline.sample_batch, self.samples_left())
         if not isinstance(engine, SampleBatchEngine) or count < 2:
             return (yield from self.stream("generator", messages, params, make_event))
         draw = engine.stream_samples
@@ -291,6 +289,16 @@ class _Loop:
         for index in range(1, count):
             self.drawn[iteration + index] = ("".join(texts[index]), drawn[index])
         return raw, drawn[0], _sample_seconds(drawn[0])
+
+    def samples_left(self) -> int:
+        """How many samples, this iteration's included, the run may still draw
+        from the prompt it samples now."""
+        left = self.max_iters - self.iteration + 1
+        if self.edge_target is not None:  # the repair turns still allowed
+            turns_used = self.iteration - self.edge_target[0] - 1
+            return min(left, self.pipeline.edge_repair - turns_used)
+        # Samples up to the budget, less the repair rounds that end it.
+        return left - self.pipeline.repair_rounds
 
     def discard_drawn(self) -> Iterator[LoopEvent]:
         """Account for samples drawn in a batch that the run never reached."""
@@ -320,22 +328,27 @@ class _Loop:
         sampling = (
             self.pipeline.kind == "select" and self.iteration > 1 and not feedback
         )
-        if sampling:
+        # Edge-case repair turns after the first (greedy) one are samples of it.
+        resampled_repair = (
+            self.edge_target is not None and self.iteration > self.edge_target[0] + 1
+        )
+        if sampling or resampled_repair:
             params = dataclasses.replace(
                 params,
                 temperature=self.pipeline.sample_temperature,
                 top_p=self.pipeline.sample_top_p,
                 seed=params.seed + self.iteration,
             )
+        elif self.iteration > 1 and self.pipeline.retry_temperature > 0:
+            params = dataclasses.replace(
+                params,
+                temperature=self.pipeline.retry_temperature,
+                top_p=self.pipeline.sample_top_p,
+                seed=params.seed + self.iteration,
+            )
+        if sampling:
             messages = prompts.generator_messages(self.task, family)
         else:
-            if self.iteration > 1 and self.pipeline.retry_temperature > 0:
-                params = dataclasses.replace(
-                    params,
-                    temperature=self.pipeline.retry_temperature,
-                    top_p=self.pipeline.sample_top_p,
-                    seed=params.seed + self.iteration,
-                )
             instruction = (
                 prompts.EDGE_INSTRUCTION
                 if self.edge_target is not None
@@ -349,7 +362,7 @@ class _Loop:
         def tokens(text: str) -> LoopEvent:
             return TokensGenerated(self.run_id, iteration, self.at(), text)
 
-        if sampling:
+        if sampling or resampled_repair:
             raw, stats, seconds = yield from self.sample(messages, params, tokens)
         else:
             raw, stats, seconds = yield from self.stream(
@@ -508,8 +521,12 @@ class _Loop:
                 self.clock() - begun,
             )
             if self.edge_target is not None:
-                yield from self.judge_edge_repair(ok, code)
-                return self.first_pass()
+                if (yield from self.judge_edge_repair(ok, code)):
+                    return self.first_pass()
+                # Another repair turn of the same candidate, sampled.
+                assert feedback is not None  # the edge feedback that began the turns
+                yield FeedbackPrepared(self.run_id, iteration, self.at(), feedback)
+                continue
             if ok and self.probes:
                 if self.vote(iteration, code):
                     return self.first_pass()
@@ -585,30 +602,36 @@ class _Loop:
 
     def judge_edge_repair(
         self, ok: bool, code: str
-    ) -> Generator[LoopEvent, None, None]:
+    ) -> Generator[LoopEvent, None, bool]:
         """Keep the edge-case repair just checked only if it fixes a crash of the
-        candidate and returns the same on every other check input."""
+        candidate and returns the same on every other check input. True when the
+        repair turns are over: this one was kept, or none is left."""
         assert self.edge_target is not None
         target, before = self.edge_target
         self.chosen = target
+        turn = self.iteration - target
+        over = turn >= self.pipeline.edge_repair or self.iteration >= self.max_iters
         crashed = len(before.crashes)
         if not ok:
             self.edge_verdict = FAILS_VISIBLE
-            return
+            return over
         after = yield from self.edges(code)
         assert after is not None  # the inputs the candidate itself was checked on
         if repair_keeps(before, after):
             self.chosen = self.iteration
             fixed = sum(1 for index in before.crashes if index not in after.crashes)
+            which = "its repair" if turn == 1 else f"its repair turn {turn}"
             self.edge_verdict = (
                 f"candidate {target} passes every visible test but crashed on "
-                f"{crashed} of {len(after.behaviour)} check inputs; its repair "
+                f"{crashed} of {len(after.behaviour)} check inputs; {which} "
                 f"handles {fixed} of them and returns the same on all the others"
             )
-        elif all(index in after.crashes for index in before.crashes):
+            return True
+        if all(index in after.crashes for index in before.crashes):
             self.edge_verdict = f"{STILL_CRASHES} on all {crashed} inputs"
         else:
             self.edge_verdict = CHANGES_RESULTS
+        return over
 
     def vet(self, code: str) -> Generator[LoopEvent, None, bool]:
         """Run the latest candidate, a passing sample, on the tester's extra asserts.
@@ -713,10 +736,16 @@ class _Loop:
         elif self.edge_target is not None and self.chosen not in (None, first_pass):
             reason = self.edge_verdict
         elif self.edge_target is not None:
-            crashed = len(self.edge_target[1].crashes)
+            target, check = self.edge_target
+            turns = self.iteration - target
+            dropped = (
+                "its repair was not kept"
+                if turns <= 1
+                else f"none of its {turns} repair turns was kept; the last"
+            )
             reason = (
                 "first candidate to pass every visible test; it crashed on "
-                f"{crashed} check inputs, and its repair was not kept: "
+                f"{len(check.crashes)} check inputs, and {dropped}: "
                 f"{self.edge_verdict or 'the run ended first'}"
             )
         elif first_pass in self.repairs:

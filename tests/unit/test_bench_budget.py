@@ -67,3 +67,7 @@ def test_an_edge_repair_costs_with_the_candidate_it_repairs() -> None:
     assert at_budget(run, 1, 4.0) == (True, 20, 4.0)
     run["iterations"][0]["edges"]["crashed"] = 0
     assert at_budget(run, 1, 4.0) == (True, 10, 2.0)
+    # Several repair turns (``[edges] repair`` above 1) all count with it.
+    run = select(1, 1, 4, True)
+    run["iterations"][0]["edges"] = {"inputs": 20, "crashed": 1, "shown": []}
+    assert at_budget(run, 1, 8.0) == (True, 40, 8.0)

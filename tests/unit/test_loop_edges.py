@@ -22,7 +22,7 @@ from lsc_tui.loop.edges import (
 from lsc_tui.loop.probes import probe_inputs
 from lsc_tui.loop.runner import run_loop
 from lsc_tui.tasks.model import Task
-from tests.unit.loop_fakes import FakeSandbox, make_pipeline
+from tests.unit.loop_fakes import BatchingEngine, FakeSandbox, make_pipeline
 
 ROTATE = Task(
     "typed-rotate",
@@ -141,6 +141,57 @@ def test_a_repair_failing_the_visible_test_is_dropped() -> None:
     selected = _selected(_run([CRASHY, WRONG]))
     assert selected.candidate == 1
     assert "fails the visible tests" in selected.reason
+
+
+def test_later_repair_turns_are_samples_drawn_in_one_batch() -> None:
+    pipeline = make_pipeline("select", max_iters=8, edge_repair=4, sample_batch=4)
+    engine = BatchingEngine([CRASHY, CRASHY, WRONG, FIXED, CHANGED])
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    # Turn 1 is greedy and streamed alone; turns 2-4 are one batch of 3 samples,
+    # seeded one apart and drawn at the sampling temperature.
+    assert len(engine.batches) == 1
+    batch = engine.batches[0]
+    assert [p.temperature for p in batch] == [pipeline.sample_temperature] * 3
+    assert [p.seed - batch[0].seed for p in batch] == [0, 1, 2]
+    # Every turn repairs candidate 1 from the same conversation.
+    repairs = [e for e in events if isinstance(e, GenerationFinished)][1:]
+    assert len(repairs) == 3
+    assert len({e.prompt for e in repairs}) == 1
+    assert "rotate([], 1)" in repairs[0].prompt
+    # Turn 1 still crashes, turn 2 fails the test, turn 3 is kept; turn 4, drawn in
+    # the same batch, is never checked.
+    checks = [(e.iteration, e.crashed) for e in events if isinstance(e, EdgesChecked)]
+    assert checks == [(1, 1), (2, 1), (4, 0)]
+    selected = _selected(events)
+    assert selected.candidate == 4
+    assert "its repair turn 3 handles 1 of them" in selected.reason
+    final = events[-1]
+    assert isinstance(final, RunFinished) and "if not items" in final.final_code
+    assert final.first_pass_iteration == 1
+
+
+def test_when_no_repair_turn_is_kept_the_candidate_stands() -> None:
+    pipeline = make_pipeline("select", max_iters=8, edge_repair=3, sample_batch=4)
+    engine = BatchingEngine([CRASHY, WRONG, CHANGED, CRASHY])
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    # Only the 2 turns left after the greedy one are drawn, not a batch of 4.
+    assert [len(b) for b in engine.batches] == [2]
+    assert sum(isinstance(e, GenerationFinished) for e in events) == 4
+    selected = _selected(events)
+    assert selected.candidate == 1
+    assert "none of its 3 repair turns was kept; the last: it still crashes" in (
+        selected.reason
+    )
+    final = events[-1]
+    assert isinstance(final, RunFinished) and "if not" not in final.final_code
+    # The budget bounds the turns too.
+    engine = BatchingEngine([CRASHY, WRONG, WRONG])
+    pipeline = make_pipeline("select", max_iters=2, edge_repair=3, sample_batch=4)
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    assert sum(isinstance(e, GenerationFinished) for e in events) == 2
+    assert "its repair was not kept: it fails the visible tests" in (
+        _selected(events).reason
+    )
 
 
 def test_no_crash_no_repair_and_no_table_no_check() -> None:

@@ -110,17 +110,18 @@ def test_consensus_repair_and_tester_tables_are_validated() -> None:
             parse_pipeline({**base, "kind": "feedback", table: {key: 1}}, "x")
 
 
-def test_edges_table_takes_one_repair_and_only_the_first_pass_rule() -> None:
+def test_edges_table_takes_up_to_8_repairs_and_only_the_first_pass_rule() -> None:
     from lsc_tui.errors import RecipeError
     from lsc_tui.loop.pipelines import get_pipeline, parse_pipeline
 
-    assert get_pipeline("select").edge_repair == 1
+    assert get_pipeline("select").edge_repair == 4
     assert get_pipeline("select-consensus").edge_repair == 0
     base = {"kind": "select", "roles": {"generator": {"model": "m"}}}
     assert parse_pipeline({**base, "edges": {"repair": 1}}, "x").edge_repair == 1
     assert parse_pipeline(base, "x").edge_repair == 0
-    with pytest.raises(RecipeError, match="0 or 1"):
-        parse_pipeline({**base, "edges": {"repair": 2}}, "x")
+    assert parse_pipeline({**base, "edges": {"repair": 8}}, "x").edge_repair == 8
+    with pytest.raises(RecipeError, match="0-8"):
+        parse_pipeline({**base, "edges": {"repair": 9}}, "x")
     for other in ({"consensus": {"support": 2}}, {"tester": {"asserts": 5}}):
         with pytest.raises(RecipeError, match="does not combine"):
             parse_pipeline({**base, "edges": {"repair": 1}, **other}, "x")
