@@ -598,6 +598,9 @@ class _Loop:
         if check is None or not check.crashes:
             return None
         self.edge_target = (iteration, check)
+        # Samples a batch drew ahead of this candidate are of the task, not of
+        # the repair: the repair turns draw their own.
+        yield from self.discard_drawn()
         return prompts.edge_feedback(check.shown)
 
     def judge_edge_repair(

@@ -11,6 +11,7 @@ from lsc_tui.events import (
     FeedbackPrepared,
     GenerationFinished,
     RunFinished,
+    SamplesDiscarded,
 )
 from lsc_tui.loop.edges import (
     EdgeCheck,
@@ -168,6 +169,24 @@ def test_later_repair_turns_are_samples_drawn_in_one_batch() -> None:
     final = events[-1]
     assert isinstance(final, RunFinished) and "if not items" in final.final_code
     assert final.first_pass_iteration == 1
+
+
+def test_samples_drawn_ahead_of_a_crashing_pass_are_not_taken_as_repairs() -> None:
+    pipeline = make_pipeline("select", max_iters=8, edge_repair=3, sample_batch=3)
+    # Greedy fails; samples 2-4 come in one batch and 2 passes but crashes.
+    engine = BatchingEngine([WRONG, CRASHY, WRONG, WRONG, CRASHY, FIXED, WRONG])
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    discarded = [e for e in events if isinstance(e, SamplesDiscarded)]
+    # Samples 3-4 go when the repair turns begin, and the last turn, drawn in
+    # the repairs' batch, when turn 2 is kept.
+    assert [(e.iteration, e.count) for e in discarded] == [(2, 2), (4, 1)]
+    # Repair turn 1 (greedy) still crashes; turns 2-3 are a new batch of repairs.
+    assert [len(b) for b in engine.batches] == [3, 2]
+    repairs = [e for e in events if isinstance(e, GenerationFinished)][2:]
+    assert all("rotate([], 1)" in e.prompt for e in repairs)
+    selected = _selected(events)
+    assert selected.candidate == 4
+    assert "candidate 2 passes every visible test" in selected.reason
 
 
 def test_when_no_repair_turn_is_kept_the_candidate_stands() -> None:
