@@ -3,9 +3,10 @@
 `select`'s candidates all come from one prompt, and on MBPP+ they tend to be wrong
 the same way: where the first visible pass is wrong (or none passes), another
 visible-passing candidate is rarely right (docs/results.md). This draws candidates
-from a second prompt, which asks the model to state what the visible test expects
-and which inputs need care before it writes the code, on the tasks where a
-recorded `select` run found no visible pass (or on ``--tasks``).
+from a second prompt (``prompts.plan_messages``, since used by `select`'s
+``[plan]``), which asks the model to state what the visible test expects and which
+inputs need care before it writes the code, on the tasks where a recorded `select`
+run found no visible pass (or on ``--tasks``).
 
 Per task: one batch of ``--samples`` candidates side by side (the engine's
 ``stream_samples``): the first greedy, the rest at T=0.8, top-p 0.95, seeds 1...
@@ -33,27 +34,14 @@ from bench_models import DEFAULT_MODEL
 
 from lsc_tui.bench.report import latest_records
 from lsc_tui.bench.runner import mbpp_number, read_records
-from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
+from lsc_tui.engine.base import ModelSpec, SamplingParams
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.loop.extract import extract_code
 from lsc_tui.loop.harmonize import harmonize
-from lsc_tui.loop.prompts import task_text
+from lsc_tui.loop.prompts import plan_messages
 from lsc_tui.sandbox import Sandbox
 from lsc_tui.tasks.mbpp import load_mbpp_task
-from lsc_tui.tasks.model import Task
 from lsc_tui.tasks.scoring import score_hidden
-
-PLAN_SYSTEM = (
-    "You are an expert Python programmer. First write two or three short lines: "
-    "what the function must return for the test's input, and which inputs need "
-    "care. Then reply with the complete solution in one ```python code block: the "
-    "needed imports and the function(s), with no example usage or tests."
-)
-
-
-def plan_messages(task: Task) -> list[ChatMessage]:
-    """The second prompt: the same task text, a system turn asking for a plan."""
-    return [ChatMessage("system", PLAN_SYSTEM), ChatMessage("user", task_text(task))]
 
 
 def main() -> None:
@@ -87,7 +75,9 @@ def main() -> None:
         task = load_mbpp_task(number, sandbox=sandbox)
         begun = time.monotonic()
         texts = [""] * len(params)
-        for index, piece in engine.stream_samples(plan_messages(task), params):
+        for index, piece in engine.stream_samples(
+            plan_messages(task, "qwen2.5"), params
+        ):
             texts[index] += piece
         spent = time.monotonic() - begun
         row: dict[str, object] = {"task_id": number, "seconds": round(spent, 2)}

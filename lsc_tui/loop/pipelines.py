@@ -85,6 +85,11 @@ class Pipeline:
     many repair turns (the first greedy, the others samples, drawn
     ``sample_batch`` at a time), and keep the first repair that fixes a crash and
     changes nothing else."""
+    plan_samples: int = 0
+    """``select`` only: the last this many candidates are samples of a second
+    prompt (``prompts.plan_messages``: a few lines of plan, then the code), drawn
+    only when every candidate of the task prompt before them failed the visible
+    tests. Different wording, not more of the same samples."""
     sample_batch: int = 1
     """``select`` only: draw this many samples side by side in one llama.cpp batch
     (``engine.batch``), then check them in order. Above 1 the samples after the
@@ -136,6 +141,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         "repair",
         "tester",
         "edges",
+        "plan",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -185,6 +191,14 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         raise RecipeError(
             f"{where}: edges.repair must be a whole number 0-{MAX_EDGE_REPAIRS}"
         )
+    plan = _select_count(data, "plan", "samples", kind, where)
+    if plan and (asserts or support or rounds):
+        raise RecipeError(
+            f"{where}: [plan] draws the last candidates; it does not combine with "
+            "[tester], [consensus] or [repair]"
+        )
+    if plan >= max_iters:
+        raise RecipeError(f"{where}: plan.samples must be below max_iters")
     if edge_repair and (asserts or support):
         raise RecipeError(
             f"{where}: [edges] checks the first passing candidate; "
@@ -203,6 +217,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         repair_rounds=rounds,
         tester_asserts=asserts,
         edge_repair=edge_repair,
+        plan_samples=plan,
         sample_batch=batch,
     )
 

@@ -20,6 +20,14 @@ GENERATOR_SYSTEM = (
     "example usage, tests or explanations."
 )
 
+PLAN_SYSTEM = (
+    "You are an expert Python programmer. First write two or three short lines: "
+    "what the function must return for the test's input, and which inputs need "
+    "care. Then reply with the complete solution in one ```python code block: the "
+    "needed imports and the function(s), with no example usage or tests."
+)
+"""The second prompt of ``select``'s last candidates (``[plan]``)."""
+
 SYNTAX_CRITIC_SYSTEM = (
     "You review Python code that fails to compile. In at most three short bullet "
     "points, say exactly what is wrong and how to fix it. Do not rewrite the code."
@@ -78,6 +86,12 @@ def generator_messages(
         messages.append(ChatMessage("assistant", previous_reply))
         messages.append(ChatMessage("user", f"{feedback.strip()}\n\n{instruction}"))
     return messages
+
+
+def plan_messages(task: Task, family: str) -> list[ChatMessage]:
+    """The task as ``generator_messages`` shows it, under a system turn asking for
+    a short plan before the code (``PLAN_SYSTEM``)."""
+    return _with_system(PLAN_SYSTEM, task_text(task), family)
 
 
 def format_compile_error(error: CompileError) -> str:

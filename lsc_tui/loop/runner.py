@@ -297,8 +297,15 @@ class _Loop:
         if self.edge_target is not None:  # the repair turns still allowed
             turns_used = self.iteration - self.edge_target[0] - 1
             return min(left, self.pipeline.edge_repair - turns_used)
-        # Samples up to the budget, less the repair rounds that end it.
-        return left - self.pipeline.repair_rounds
+        if self.planning():
+            return left
+        # Samples up to the budget, less the repair rounds or plan samples ending it.
+        return left - self.pipeline.repair_rounds - self.pipeline.plan_samples
+
+    def planning(self) -> bool:
+        """Whether this iteration is one of the plan prompt's (``[plan]``)."""
+        first_plan = self.max_iters - self.pipeline.plan_samples + 1
+        return self.pipeline.plan_samples > 0 and self.iteration >= first_plan
 
     def discard_drawn(self) -> Iterator[LoopEvent]:
         """Account for samples drawn in a batch that the run never reached."""
@@ -346,7 +353,9 @@ class _Loop:
                 top_p=self.pipeline.sample_top_p,
                 seed=params.seed + self.iteration,
             )
-        if sampling:
+        if sampling and self.planning():
+            messages = prompts.plan_messages(self.task, family)
+        elif sampling:
             messages = prompts.generator_messages(self.task, family)
         else:
             instruction = (
@@ -768,6 +777,11 @@ class _Loop:
                     f"{final.extra} of the {len(self.asserts)} extra asserts"
                 )
             scores = tuple(float(a.extra or 0) for a in self.attempts)
+        elif first_pass > self.max_iters - self.pipeline.plan_samples:
+            reason = (
+                "no candidate of the task prompt passed; this one, drawn from the "
+                "plan prompt, is the first to pass every visible test"
+            )
         elif not self.votes:
             reason = "first candidate to pass every visible test"
         else:

@@ -41,6 +41,7 @@ def make_pipeline(
     tester_asserts: int = 0,
     sample_batch: int = 1,
     edge_repair: int = 0,
+    plan_samples: int = 0,
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -58,6 +59,7 @@ def make_pipeline(
         tester_asserts=tester_asserts,
         sample_batch=sample_batch,
         edge_repair=edge_repair,
+        plan_samples=plan_samples,
     )
 
 
