@@ -543,14 +543,19 @@ def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
         for verdict, phrase in EDGE_VERDICTS.items()
     }
     dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    sampled = sum(
+        (r.get("selected") or {}).get("iteration", 0) > r["first_pass_iteration"] + 1
+        for r in kept
+    )
     return [
         f"The edge check (`[edges]`, `lsc_tui/loop/edges.py`) ran on the first "
         f"visible pass of {len(rows)} tasks in the records that carry it (runs "
         "made since it exists); that candidate crashed on boundary inputs derived "
-        f"from the visible test on {len(crashed)}. The repair turn was kept "
-        f"on {len(kept)} ({sum(bool(r.get('hidden_passed')) for r in kept)} of them "
-        f"pass the hidden tests) and dropped on {len(crashed) - len(kept)}"
-        + (f" ({dropped})." if dropped else "."),
+        f"from the visible test on {len(crashed)}. A repair was kept "
+        f"on {len(kept)} ({sampled} of them from a sampled turn after the greedy "
+        f"one; {sum(bool(r.get('hidden_passed')) for r in kept)} of them "
+        f"pass the hidden tests) and none on {len(crashed) - len(kept)}"
+        + (f" (where the last turn's repair: {dropped})." if dropped else "."),
         "",
     ]
 

@@ -330,12 +330,14 @@ def test_edge_lines_count_checked_crashed_kept_and_dropped_repairs() -> None:
     rows = [
         run(1, 0, "first candidate to pass every visible test", True),
         run(2, 1, "candidate 1 passes ...; its repair handles 1 of them", True, 2),
+        run(6, 1, "candidate 1 passes ...; its repair turn 3 handles 1", False, 4),
         run(3, 2, "... not kept: it still crashes on all 2 inputs", False),
         run(4, 1, "... not kept: it fails the visible tests", True),
         record(5, "select", True, 3.0),  # a record from before the check
     ]
     [text, _] = module.edge_lines(rows)
-    assert "first visible pass of 4 tasks in the records that carry it" in text
-    assert "boundary inputs derived from the visible test on 3" in text
-    assert "kept on 1 (1 of them pass the hidden tests) and dropped on 2" in text
-    assert "(1 still crash, 1 fail the visible tests)" in text
+    assert "first visible pass of 5 tasks in the records that carry it" in text
+    assert "boundary inputs derived from the visible test on 4" in text
+    assert "kept on 2 (1 of them from a sampled turn after the greedy one; " in text
+    assert "1 of them pass the hidden tests) and none on 2" in text
+    assert "(where the last turn's repair: 1 still crash, 1 fail the visible" in text
