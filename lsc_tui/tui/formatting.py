@@ -39,7 +39,8 @@ def human_duration(seconds: float | None) -> str:
 
 
 def iteration_summary(record: IterationRecord, *, run_over: bool = False) -> str:
-    """One timeline line: glyph, number, outcome and duration."""
+    """One timeline line: glyph, number, outcome, duration, what prompted it
+    (``repair``/``plan``) and a star on the kept candidate."""
     glyph = STATUS_GLYPHS.get(record.status, "?")
     if record.status is None and run_over:
         glyph, outcome = "■", "ended"
@@ -53,7 +54,8 @@ def iteration_summary(record: IterationRecord, *, run_over: bool = False) -> str
         outcome = f"{record.passed}/{record.total}"
     duration = human_duration(record.seconds) if record.seconds is not None else ""
     kept = " ★" if record.kept else ""
-    return f"{glyph} {record.number} {outcome:<6} {duration}{kept}".rstrip()
+    source = f" {record.source}" if record.source else ""
+    return f"{glyph} {record.number} {outcome:<6} {duration}{source}{kept}".rstrip()
 
 
 def role_label(role: str) -> str:

@@ -35,6 +35,7 @@ from lsc_tui.events import (
     TestsFinished,
     TokensGenerated,
 )
+from lsc_tui.loop.prompts import EDGE_INSTRUCTION, PLAN_SYSTEM
 from lsc_tui.sandbox.result import CompileError, TestResult
 
 CHARS_PER_TOKEN = 3.5
@@ -50,6 +51,14 @@ def strip_fences(stream: str) -> str:
     if lines and _PARTIAL_FENCE.match(lines[-1]):
         lines[-1] = ""
     return "\n".join(line for line in lines if not _FENCE_LINE.match(line)).lstrip("\n")
+
+
+def prompt_source(prompt: str) -> str:
+    """``repair`` or ``plan`` when a rendered generator prompt is an edge-case
+    repair turn or ``select``'s plan prompt, else empty."""
+    if EDGE_INSTRUCTION in prompt:
+        return "repair"
+    return "plan" if PLAN_SYSTEM in prompt else ""
 
 
 @dataclass
@@ -107,6 +116,9 @@ class IterationRecord:
     candidates: list[CandidateRecord] = field(default_factory=list)
     kept: bool = False
     """A selecting pipeline chose this iteration's candidate as the final code."""
+    source: str = ""
+    """What prompted its candidate when not the task alone: ``repair`` (an
+    edge-case repair turn) or ``plan`` (``select``'s plan prompt)."""
     selection_reason: str = ""
     critics: list[CriticRecord] = field(default_factory=list)
     feedback: str = ""
@@ -258,6 +270,7 @@ class RunView:
                 candidate.stream += event.text
                 self._set_activity("generator", "generating")
             case GenerationFinished():
+                self.iteration(event.iteration).source = prompt_source(event.prompt)
                 candidate = self.iteration(event.iteration).candidate(event.candidate)
                 candidate.code = event.code
                 if not candidate.stream:

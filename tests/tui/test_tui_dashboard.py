@@ -283,6 +283,10 @@ async def test_edge_check_and_kept_repair_show_in_the_dashboard(
         await pilot.pause()
         screen = app.dashboard  # type: ignore[attr-defined]
         assert screen.shown_number == 2
+        timeline = screen.query_one(IterationTimeline)
+        prompts = [str(timeline.get_option_at_index(i).prompt) for i in range(2)]
+        assert "repair" not in prompts[0] and not prompts[0].endswith("★")
+        assert prompts[1].endswith("repair ★")
         text = log_text(screen.query_one(VisibleTestsPane))
         assert "edge check: no crash on" in text
         await pilot.press("[")

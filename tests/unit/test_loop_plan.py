@@ -77,3 +77,14 @@ def test_plan_table_is_select_only_below_max_iters_and_alone() -> None:
         with pytest.raises(RecipeError, match="does not combine"):
             parse_pipeline({**base, "plan": {"samples": 2}, **other}, "x")
     assert get_pipeline("select-consensus").plan_samples == 0
+
+
+def test_the_dashboard_tags_plan_and_repair_candidates_by_their_prompt() -> None:
+    from lsc_tui.loop.prompts import EDGE_INSTRUCTION, generator_messages, render
+    from lsc_tui.tui.run_view import prompt_source
+
+    assert prompt_source(render(plan_messages(TASK, "qwen2.5"))) == "plan"
+    repair = generator_messages(TASK, "qwen2.5", GOOD, "calls fail", EDGE_INSTRUCTION)
+    assert prompt_source(render(repair)) == "repair"
+    assert prompt_source(render(generator_messages(TASK, "qwen2.5"))) == ""
+    assert prompt_source(render(generator_messages(TASK, "qwen2.5", WRONG, "x"))) == ""
