@@ -9,8 +9,8 @@ the generator gets repair turns with those calls (``[edges] repair``: the first
 greedy, the others sampled), and a repair replaces the candidate only when it
 passes the visible tests, stops crashing on at least one of those calls, and
 returns exactly what the candidate returned on every other one; the first such
-repair ends the turns. Only the visible tests' arguments feed this; no expected value is guessed,
-and hidden tests never reach it.
+repair ends the turns. Only the visible tests' arguments feed this; no expected
+value is guessed, and hidden tests never reach it.
 """
 
 from __future__ import annotations
