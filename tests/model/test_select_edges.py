@@ -86,6 +86,6 @@ def test_a_crashing_pass_gets_a_real_repair_turn_judged_by_its_behaviour(
     else:
         # None kept: every turn was drawn and the candidate stands.
         assert len(turns) == get_pipeline("select").edge_repair
-        assert "not kept" in selected.reason
+        assert f"none of its {len(turns)} repair turns was kept" in selected.reason
         assert final.final_code == generated[0].code
         assert final.hidden is not None and not final.hidden.passed
