@@ -513,6 +513,12 @@ EDGE_VERDICTS = {
 """Why repairs were dropped: the page's words, and the selection reason's."""
 
 
+def _kept_turn(row: Mapping[str, Any]) -> int:
+    """Which edge repair turn's code `select` kept; 0 when the candidate stands."""
+    selected = (row.get("selected") or {}).get("iteration")
+    return 0 if selected is None else int(selected) - int(row["first_pass_iteration"])
+
+
 def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """What `select`'s edge check (``[edges]``) did, from the records that carry it.
 
@@ -532,21 +538,15 @@ def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
             "crashed"
         )
     ]
-    kept = [
-        r
-        for r in crashed
-        if (r.get("selected") or {}).get("iteration") != r["first_pass_iteration"]
-    ]
+
+    kept = [r for r in crashed if _kept_turn(r)]
     reasons = [str((r.get("selected") or {}).get("reason", "")) for r in crashed]
     counts = {
         verdict: sum(phrase in reason for reason in reasons)
         for verdict, phrase in EDGE_VERDICTS.items()
     }
     dropped = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    sampled = sum(
-        (r.get("selected") or {}).get("iteration", 0) > r["first_pass_iteration"] + 1
-        for r in kept
-    )
+    sampled = sum(_kept_turn(r) > 1 for r in kept)
     return [
         f"The edge check (`[edges]`, `lsc_tui/loop/edges.py`) ran on the first "
         f"visible pass of {len(rows)} tasks in the records that carry it (runs "

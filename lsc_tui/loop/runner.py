@@ -295,17 +295,26 @@ class _Loop:
         from the prompt it samples now."""
         left = self.max_iters - self.iteration + 1
         if self.edge_target is not None:  # the repair turns still allowed
-            turns_used = self.iteration - self.edge_target[0] - 1
-            return min(left, self.pipeline.edge_repair - turns_used)
+            return min(left, self.pipeline.edge_repair - self.edge_turn() + 1)
         if self.planning():
             return left
         # Samples up to the budget, less the repair rounds or plan samples ending it.
         return left - self.pipeline.repair_rounds - self.pipeline.plan_samples
 
+    @property
+    def first_plan(self) -> int:
+        """The first iteration drawn from the plan prompt (``[plan]``); past the
+        budget when the recipe has none."""
+        return self.max_iters - self.pipeline.plan_samples + 1
+
     def planning(self) -> bool:
-        """Whether this iteration is one of the plan prompt's (``[plan]``)."""
-        first_plan = self.max_iters - self.pipeline.plan_samples + 1
-        return self.pipeline.plan_samples > 0 and self.iteration >= first_plan
+        """Whether this iteration is one of the plan prompt's."""
+        return self.iteration >= self.first_plan
+
+    def edge_turn(self) -> int:
+        """Which edge-case repair turn this iteration is (1 = the greedy one);
+        0 before the turns begin."""
+        return self.iteration - self.edge_target[0] if self.edge_target else 0
 
     def discard_drawn(self) -> Iterator[LoopEvent]:
         """Account for samples drawn in a batch that the run never reached."""
@@ -336,9 +345,7 @@ class _Loop:
             self.pipeline.kind == "select" and self.iteration > 1 and not feedback
         )
         # Edge-case repair turns after the first (greedy) one are samples of it.
-        resampled_repair = (
-            self.edge_target is not None and self.iteration > self.edge_target[0] + 1
-        )
+        resampled_repair = self.edge_turn() > 1
         if sampling or resampled_repair:
             params = dataclasses.replace(
                 params,
@@ -621,7 +628,7 @@ class _Loop:
         assert self.edge_target is not None
         target, before = self.edge_target
         self.chosen = target
-        turn = self.iteration - target
+        turn = self.edge_turn()
         over = turn >= self.pipeline.edge_repair or self.iteration >= self.max_iters
         crashed = len(before.crashes)
         if not ok:
@@ -748,8 +755,7 @@ class _Loop:
         elif self.edge_target is not None and self.chosen not in (None, first_pass):
             reason = self.edge_verdict
         elif self.edge_target is not None:
-            target, check = self.edge_target
-            turns = self.iteration - target
+            turns = self.edge_turn()
             dropped = (
                 "its repair was not kept"
                 if turns <= 1
@@ -757,7 +763,7 @@ class _Loop:
             )
             reason = (
                 "first candidate to pass every visible test; it crashed on "
-                f"{len(check.crashes)} check inputs, and {dropped}: "
+                f"{len(self.edge_target[1].crashes)} check inputs, and {dropped}: "
                 f"{self.edge_verdict or 'the run ended first'}"
             )
         elif first_pass in self.repairs:
@@ -777,7 +783,7 @@ class _Loop:
                     f"{final.extra} of the {len(self.asserts)} extra asserts"
                 )
             scores = tuple(float(a.extra or 0) for a in self.attempts)
-        elif first_pass > self.max_iters - self.pipeline.plan_samples:
+        elif first_pass >= self.first_plan:
             reason = (
                 "no candidate of the task prompt passed; this one, drawn from the "
                 "plan prompt, is the first to pass every visible test"

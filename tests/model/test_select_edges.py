@@ -8,12 +8,10 @@ with the real hidden scoring.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lsc_tui.engine.base import ModelSpec
 from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import (
@@ -28,7 +26,6 @@ from lsc_tui.loop.runner import run_loop
 from lsc_tui.sandbox import Sandbox
 from lsc_tui.tasks.mbpp import load_mbpp_task
 from lsc_tui.tasks.scoring import score_hidden
-from tests.conftest import test_model_path as model_file
 
 pytestmark = pytest.mark.model
 
@@ -40,20 +37,12 @@ RECORDED = (
 """The 1.5B model's recorded one-shot answer to MBPP+ 743."""
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[LlamaEngine]:
-    spec = ModelSpec("qwen2.5-coder-0.5b", model_file("qwen2.5-coder-0.5b"), 4096)
-    loaded = LlamaEngine(spec)
-    yield loaded
-    loaded.close()
-
-
 def test_a_crashing_pass_gets_a_real_repair_turn_judged_by_its_behaviour(
-    engine: LlamaEngine, mbpp_cache: Path
+    qwen_05b: LlamaEngine, mbpp_cache: Path
 ) -> None:
     sandbox = Sandbox()
     task = load_mbpp_task(743, sandbox=sandbox)
-    replay = ReplayThenReal(engine, [{"code": RECORDED, "gen_tokens": 40}])
+    replay = ReplayThenReal(qwen_05b, [{"code": RECORDED, "gen_tokens": 40}])
     events = list(
         run_loop(
             task,

@@ -9,12 +9,10 @@ and checked in the real sandbox.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lsc_tui.engine.base import ModelSpec
 from lsc_tui.engine.fake import FakeProvider
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import (
@@ -29,28 +27,19 @@ from lsc_tui.loop.prompts import PLAN_SYSTEM
 from lsc_tui.loop.runner import run_loop
 from lsc_tui.sandbox import Sandbox
 from lsc_tui.tasks.mbpp import load_mbpp_task
-from tests.conftest import test_model_path as model_file
 
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[LlamaEngine]:
-    spec = ModelSpec("qwen2.5-coder-0.5b", model_file("qwen2.5-coder-0.5b"), 4096)
-    loaded = LlamaEngine(spec)
-    yield loaded
-    loaded.close()
-
-
 def test_a_failing_greedy_candidate_is_followed_by_plan_prompt_samples(
-    engine: LlamaEngine, mbpp_cache: Path
+    qwen_05b: LlamaEngine, mbpp_cache: Path
 ) -> None:
     sandbox = Sandbox()
     task = load_mbpp_task(124, sandbox=sandbox)
     pipeline = dataclasses.replace(
         get_pipeline("select"), max_iters=3, plan_samples=2, edge_repair=0
     )
-    events = list(run_loop(task, pipeline, FakeProvider(engine), sandbox))
+    events = list(run_loop(task, pipeline, FakeProvider(qwen_05b), sandbox))
     generated = [e for e in events if isinstance(e, GenerationFinished)]
     tests = [e for e in events if isinstance(e, TestsFinished)]
     assert PLAN_SYSTEM not in generated[0].prompt
