@@ -41,7 +41,10 @@ def _finished(record: Mapping[str, Any]) -> bool:
 
 
 def compute_seconds(record: Mapping[str, Any]) -> float:
-    """Wall seconds of a run without model loading (amortised across a bench)."""
+    """Wall seconds of a run without model loading (amortised across a bench).
+
+    Scoring the hidden tests stays in: the records made before ``hidden_seconds``
+    existed cannot leave it out, and old and new records are compared."""
     wall = float(record.get("seconds", 0.0))
     return max(0.0, wall - float(record.get("load_seconds", 0.0)))
 

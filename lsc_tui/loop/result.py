@@ -3,7 +3,8 @@
 The shape is a contract (DESIGN.md): ``success``, ``first_attempt_passed``,
 ``hidden``, ``final_code``, ``seconds`` and per-iteration ``code``,
 ``syntax_error``, ``tests``, ``critic``, ``feedback``, ``gen_tokens``,
-``gen_seconds``. Extra fields are only ever added, never renamed.
+``gen_seconds``. Extra fields are only ever added, never renamed: for one,
+``hidden_seconds``, the part of ``seconds`` spent scoring the hidden tests.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
         "hidden": None,
         "final_code": "",
         "seconds": 0.0,
+        "hidden_seconds": 0.0,
         "visible_tests": 0,
         "models": {},
         "error": None,
@@ -149,6 +151,7 @@ def result_from_events(events: Iterable[LoopEvent]) -> dict[str, Any]:
                 result["first_pass_iteration"] = event.first_pass_iteration
                 result["final_code"] = event.final_code
                 result["seconds"] = round(event.seconds, 3)
+                result["hidden_seconds"] = round(event.hidden_seconds, 3)
                 result["hidden"] = (
                     None
                     if event.hidden is None

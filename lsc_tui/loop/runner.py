@@ -839,12 +839,14 @@ class _Loop:
         if self.pipeline.kind == "select" and final is not None:
             yield self.selection(final, first_pass)
         hidden = None
+        scoring = self.clock()
         if (
             self.score_hidden is not None
             and status != "cancelled"
             and final_code.strip()
         ):
             hidden = self.score_hidden(self.task, final_code)
+        hidden_seconds = self.clock() - scoring if hidden is not None else 0.0
         yield RunFinished(
             self.run_id,
             self.iteration,
@@ -856,6 +858,7 @@ class _Loop:
             final_code=final_code,
             seconds=self.at(),
             hidden=hidden,
+            hidden_seconds=round(hidden_seconds, 6),
         )
 
 

@@ -22,6 +22,7 @@ from lsc_tui.events import (
     TestsFinished,
     TokensGenerated,
 )
+from lsc_tui.loop.result import result_from_events
 from lsc_tui.loop.runner import run_loop
 from lsc_tui.tasks.model import Task
 from tests.unit.loop_fakes import (
@@ -189,6 +190,47 @@ def test_hidden_tests_are_scored_after_the_loop_and_never_prompted() -> None:
     assert isinstance(final, RunFinished) and final.hidden == HiddenScore(True, 1, 1)
     everything_prompted = "".join(m.content for p in engine.prompts for m in p)
     assert "add(-1, 1)" not in everything_prompted
+
+
+def test_hidden_scoring_time_is_reported_apart_from_the_loop() -> None:
+    now = [0.0]
+
+    def scorer(task: Task, code: str) -> HiddenScore:
+        now[0] += 2.5  # scoring takes 2.5 s on this clock
+        return HiddenScore(False, 0, 1)
+
+    def clock() -> float:
+        now[0] += 0.01
+        return now[0]
+
+    events = list(
+        run_loop(
+            TASK,
+            make_pipeline("feedback", 1),
+            FakeProvider(ScriptedEngine([GOOD])),
+            FakeSandbox(),
+            clock=clock,
+            score_hidden=scorer,
+        )
+    )
+    final = events[-1]
+    assert isinstance(final, RunFinished)
+    assert 2.5 <= final.hidden_seconds < 2.6
+    assert final.seconds > final.hidden_seconds
+    assert result_from_events(events)["hidden_seconds"] == round(
+        final.hidden_seconds, 3
+    )
+
+    unscored = list(
+        run_loop(
+            TASK,
+            make_pipeline("feedback", 1),
+            FakeProvider(ScriptedEngine([GOOD])),
+            FakeSandbox(),
+            clock=clock,
+        )
+    )
+    assert unscored[-1].hidden_seconds == 0.0  # type: ignore[union-attr]
 
 
 def test_cancel_mid_generation_stops_promptly() -> None:
