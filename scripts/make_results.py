@@ -265,7 +265,7 @@ def bench_section(
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
     lines.append(format_markdown(summary))
-    lines += select_vs_each(records, planned)
+    lines += select_vs_each(records, planned, anchor_runs(by_file))
     lines += matched_time_lines(matched)
     lines += select_sources(records)
     lines += edge_lines(records)
@@ -385,11 +385,35 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
     return [*lines, ""]
 
 
+ANCHOR_RUNS = {
+    "plus378-select.jsonl": "first visible pass in 7 candidates (the anchor's "
+    "strategy: `select`'s first run, one by one, before batches and the edge check)",
+}
+"""Bench files that ran an anchor of DESIGN.md's "Reference baselines" under the
+name `select`; later files replace their records, so `select` is also paired
+against each on its own."""
+
+
+def anchor_runs(
+    by_file: Mapping[Path, Sequence[Mapping[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """The records of each anchor run in ``by_file``, relabelled to its title."""
+    return {
+        title: [{**r, "pipeline": title} for r in by_file[path]]
+        for path in by_file
+        if (title := ANCHOR_RUNS.get(path.name))
+    }
+
+
 def select_vs_each(
-    records: Sequence[Mapping[str, Any]], pipelines: Sequence[str]
+    records: Sequence[Mapping[str, Any]],
+    pipelines: Sequence[str],
+    anchors: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> list[str]:
-    """`select` paired against every other pipeline on the tasks both finished."""
-    others = [p for p in pipelines if p != "select"]
+    """`select` paired against every other pipeline on the tasks both finished,
+    and against each anchor run (``anchor_runs``)."""
+    others = [(p, records) for p in pipelines if p != "select"]
+    others += [(title, [*records, *rows]) for title, rows in (anchors or {}).items()]
     if "select" not in pipelines or not others:
         return []
     lines = [
@@ -400,8 +424,8 @@ def select_vs_each(
         "| select vs | tasks | gain | 95% CI | wins / losses | p | time | tokens |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for other in others:
-        entry = summarize(records, baseline=other)["pipelines"].get("select", {})
+    for other, pool in others:
+        entry = summarize(pool, baseline=other)["pipelines"].get("select", {})
         gain = entry.get("gain_vs_baseline", {}).get("hidden")
         if not gain or not gain["n"]:
             continue
@@ -430,15 +454,23 @@ def _source(record: Mapping[str, Any]) -> str | None:
         return "greedy"
     if iterations[first - 2].get("feedback"):
         return "repair"
+    if first >= FIRST_PLAN:
+        return "plan"
     return "samples" if first <= FIRST_BUDGET else "more_samples"
 
 
 FIRST_BUDGET = 7
 """`select`'s candidates per task before its budget was raised (docs/results.md)."""
+FIRST_PLAN = 14
+"""`select`'s first candidate from the plan prompt (``[plan]``, after 13 from the
+task prompt); no record in docs/bench comes from a recipe drawing it earlier."""
 SOURCE_TITLES = {
     "greedy": "greedy candidate (iteration 1)",
     "samples": f"a sample at T=0.8 (iterations 2-{FIRST_BUDGET})",
-    "more_samples": f"a sample at T=0.8 (iterations {FIRST_BUDGET + 1} on)",
+    "more_samples": (
+        f"a sample at T=0.8 (iterations {FIRST_BUDGET + 1}-{FIRST_PLAN - 1})"
+    ),
+    "plan": f"a sample from the plan prompt (iterations {FIRST_PLAN} on)",
     "repair": "the repair round (raw error of the best failing candidate)",
 }
 
@@ -492,9 +524,12 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
         for it in r["iterations"]
     )
     longer = any(len(r["iterations"]) > FIRST_BUDGET for r in rows)
+    planned = any(len(r["iterations"]) >= FIRST_PLAN for r in rows)
     for source, title in SOURCE_TITLES.items():
-        if (source == "repair" and not repaired) or (
-            source == "more_samples" and not longer
+        if (
+            (source == "repair" and not repaired)
+            or (source == "more_samples" and not longer)
+            or (source == "plan" and not planned)
         ):
             continue
         passed = [r for r in rows if _source(r) == source]

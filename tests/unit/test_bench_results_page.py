@@ -197,8 +197,25 @@ def test_select_is_paired_against_every_other_pipeline() -> None:
     assert module.select_vs_each(rows, ["one-shot", "feedback"]) == []
 
 
+def test_select_is_paired_against_an_anchor_run_its_later_files_replace() -> None:
+    """An anchor's run recorded under `select` is relabelled, so the later select
+    records (which replace it) can be paired against it."""
+    module = load_script()
+    first = Path("docs/bench/plus378-select.jsonl")
+    anchor = [record(t, "select", t == 1, 3.0) for t in range(1, 5)]
+    later = [record(t, "select", t in (1, 2, 3), 6.0) for t in range(1, 5)]
+    anchors = module.anchor_runs({first: anchor, Path("plus378-selectb.jsonl"): later})
+    title = module.ANCHOR_RUNS[first.name]
+    assert list(anchors) == [title]
+    assert {r["pipeline"] for r in anchors[title]} == {title}
+    table = "\n".join(module.select_vs_each([*anchor, *later], ["select"], anchors))
+    assert f"| {title} | 4 | +50.0 pts |" in table and "| 2 / 0 |" in table
+    assert "| 2.00x |" in table
+
+
 def test_select_sources_count_where_each_first_pass_came_from() -> None:
-    """Greedy, a sample or the repair round: read from the iterations' feedback."""
+    """Greedy, a sample, the plan prompt or the repair round: read from the
+    iterations' feedback and the first pass's number."""
     module = load_script()
 
     def select_row(task: int, first: int | None, hidden: bool, repaired: bool):
@@ -223,7 +240,8 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     assert "(6 tasks;" in table
     assert "| greedy candidate (iteration 1) | 6 | 2 | 1 |" in table
     assert "| a sample at T=0.8 (iterations 2-7) | 4 | 1 | 1 |" in table
-    assert "| a sample at T=0.8 (iterations 8 on) | 3 | 1 | 1 |" in table
+    assert "| a sample at T=0.8 (iterations 8-13) | 3 | 1 | 1 |" in table
+    assert "plan prompt" not in table  # no record reaches candidate 14
     assert (
         "| the repair round (raw error of the best failing candidate) | 2 | 1 | 1 |"
         in table
@@ -239,7 +257,15 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     assert "repair" not in "\n".join(module.select_sources([*rows[:3], edged]))
     # Records of at most 7 candidates have no row for the later samples.
     short = [{**r, "iterations": r["iterations"][:7]} for r in rows[:3]]
-    assert "iterations 8 on" not in "\n".join(module.select_sources(short))
+    assert "iterations 8-13" not in "\n".join(module.select_sources(short))
+    # Candidates 14 on come from the plan prompt ([plan] after 13 task-prompt ones).
+    planned = select_row(9, 15, True, False)
+    planned["iterations"] = [{"feedback": None} for _ in range(17)]
+    failed = {**planned, "task_id": 10, "first_pass_iteration": None}
+    failed["hidden_passed"] = False
+    table = "\n".join(module.select_sources([*rows[:3], planned, failed]))
+    assert "| a sample from the plan prompt (iterations 14 on) | 2 | 1 | 1 |" in table
+    assert "| none passed | 1 | | |" in table
 
 
 def test_split_runs_and_matched_times_are_stated(tmp_path: Path) -> None:
