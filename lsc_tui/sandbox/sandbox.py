@@ -128,6 +128,10 @@ class Sandbox:
         self.allow_unsafe = allow_unsafe
         self._requested = _TIER_ALIASES.get(tier, tier) if tier else None
         self._tier: TierStatus | None = None
+        self._compiled: tuple[str, tuple[CompileError | None, list[str]]] | None = None
+        """The last code the child compiled and its verdict: the loop checks a
+        candidate's syntax and then runs its tests, which would compile it again
+        in a second process."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:
@@ -242,6 +246,9 @@ class Sandbox:
         problem = source_problem(code)
         if problem is not None:
             return problem, []
+        compiled = self._compiled  # read once: threads may share a sandbox
+        if compiled is not None and compiled[0] == code:
+            return compiled[1]
         wall = self.limits.test_timeout_s
         out = self._spawn(
             {"mode": "syntax", "code": code},
@@ -253,8 +260,11 @@ class Sandbox:
             if record.get("k") == "syntax":
                 if record.get("ok"):
                     names = [n for n in record.get("names", []) if isinstance(n, str)]
-                    return None, names
-                return _compile_error(record.get("error")), []
+                    verdict: tuple[CompileError | None, list[str]] = (None, names)
+                else:
+                    verdict = (_compile_error(record.get("error")), [])
+                self._compiled = (code, verdict)  # a timeout or crash is not kept
+                return verdict
         if out.timed_out:
             return CompileError(
                 "TimeoutError", f"compiling took longer than {wall:g} s", None, None

@@ -219,3 +219,28 @@ def test_no_tier_without_opt_in_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SandboxError, match="install bubblewrap"):
         _ = Sandbox().tier
     assert Sandbox(allow_unsafe=True).tier.name == "rlimits-only (unsafe)"
+
+
+def test_a_checked_candidate_is_not_compiled_again_for_its_tests() -> None:
+    """The loop checks syntax, then runs the tests: one compile process, not two."""
+    sandbox = Sandbox(Limits(test_timeout_s=3.0, total_timeout_s=20.0))
+    modes: list[str] = []
+    spawn = sandbox._spawn
+
+    def counting(request, **kwargs):  # type: ignore[no-untyped-def]
+        modes.append(request["mode"])
+        return spawn(request, **kwargs)
+
+    sandbox._spawn = counting  # type: ignore[method-assign]
+    code = "def add(a, b):\n    return a + b\n"
+    assert sandbox.check_syntax(code) is None
+    result = sandbox.run_tests(code, ["assert add(1, 2) == 3"])
+    assert result.verdict == "passed"
+    assert modes.count("syntax") == 1
+    broken = "def f(:\n"
+    first = sandbox.check_syntax(broken)
+    assert first is not None and sandbox.check_syntax(broken) == first
+    assert sandbox.run_tests(broken, ["assert f()"]).verdict == "syntax_error"
+    assert modes.count("syntax") == 2
+    # Other code is compiled afresh.
+    assert sandbox.check_syntax("x = 1\n") is None and modes.count("syntax") == 3
