@@ -367,3 +367,33 @@ def test_edge_lines_count_checked_crashed_kept_and_dropped_repairs() -> None:
     assert "kept on 2 (1 of them from a sampled turn after the greedy one; " in text
     assert "1 of them pass the hidden tests) and none on 2" in text
     assert "(where the last turn's repair: 1 still crash, 1 fail the visible" in text
+
+
+def test_select_time_is_also_stated_without_the_hidden_scoring(tmp_path: Path) -> None:
+    """The re-timed scoring, scaled to one-shot's run, comes out of both times."""
+    from lsc_tui.bench.speed import MatchedTime
+
+    module = load_script()
+    rows = []
+    for task in (1, 2):
+        base = record(task, "one-shot", True, 10.0)
+        base["iterations"] = [{"gen_seconds": 8.0}]  # 2 s outside generation
+        rows.append(base)
+    matched = [MatchedTime("select", 2, 3.0, 3.0, 2, 1.0, (), {1: 30.0, 2: 30.0})]
+    scoring = tmp_path / "hidden_scoring.json"
+    timings = [
+        {
+            "task": t,
+            "one_shot_check_s": 0.5,
+            "one_shot_hidden_s": 0.5,
+            "select_hidden_s": 1.0,
+        }
+        for t in (1, 2)
+    ]
+    scoring.write_text(json.dumps({"tasks": 2, "rows": timings}))
+    text = " ".join(module.scoring_lines(scoring, rows, matched))
+    # Today's check + scoring (1 s a task) scale to the 2 s outside generation:
+    # scoring was 1 s of each one-shot task's 10, and 2 s of each select task's 30.
+    assert "plus scoring: 2.00x), the scoring was 2 s of one-shot's 20 s (10%)" in text
+    assert "takes 3.11x one-shot's time at matched speed, not 3.00x" in text
+    assert module.scoring_lines(tmp_path / "missing.json", rows, matched) == []

@@ -125,3 +125,12 @@ def test_edges_table_takes_up_to_8_repairs_and_only_the_first_pass_rule() -> Non
     for other in ({"consensus": {"support": 2}}, {"tester": {"asserts": 5}}):
         with pytest.raises(RecipeError, match="does not combine"):
             parse_pipeline({**base, "edges": {"repair": 1}, **other}, "x")
+
+
+def test_select_draws_its_plan_candidates_after_13_from_the_task_prompt() -> None:
+    """The shipped recipe: 13 task-prompt candidates, then 4 plan-prompt ones."""
+    from lsc_tui.loop.pipelines import get_pipeline
+
+    select = get_pipeline("select")
+    assert (select.max_iters, select.plan_samples) == (17, 4)
+    assert select.max_iters - select.plan_samples == 13
