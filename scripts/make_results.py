@@ -504,6 +504,17 @@ def select_vs_each(
     return [*lines, ""]
 
 
+def _repair_round(iterations: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether feedback followed a failing candidate before any passed: a
+    ``[repair]`` round, not the edge check's turns after a pass."""
+    for iteration in iterations:
+        if iteration.get("status") == "passed":
+            return False
+        if iteration.get("feedback"):
+            return True
+    return False
+
+
 def _source(record: Mapping[str, Any]) -> str | None:
     """Which of `select`'s stages produced its first visible pass, if any.
 
@@ -581,11 +592,7 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
     reached = len(rows)
     # A [repair] round follows a failing candidate; the edge check's repair turn
     # ([edges]) follows a passing one and is reported on its own below.
-    repaired = any(
-        it.get("feedback") and it.get("status") != "passed"
-        for r in rows
-        for it in r["iterations"]
-    )
+    repaired = any(_repair_round(r["iterations"]) for r in rows)
     longer = any(len(r["iterations"]) > FIRST_BUDGET for r in rows)
     planned = any(len(r["iterations"]) >= FIRST_PLAN for r in rows)
     for source, title in SOURCE_TITLES.items():
