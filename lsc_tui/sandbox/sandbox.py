@@ -128,7 +128,7 @@ class Sandbox:
         self.allow_unsafe = allow_unsafe
         self._requested = _TIER_ALIASES.get(tier, tier) if tier else None
         self._tier: TierStatus | None = None
-        self._compiled: tuple[str, tuple[CompileError | None, list[str]]] | None = None
+        self._compiled: tuple[str, CompileError | None, tuple[str, ...]] | None = None
         """The last code the child compiled and its verdict: the loop checks a
         candidate's syntax and then runs its tests, which would compile it again
         in a second process."""
@@ -248,7 +248,7 @@ class Sandbox:
             return problem, []
         compiled = self._compiled  # read once: threads may share a sandbox
         if compiled is not None and compiled[0] == code:
-            return compiled[1]
+            return compiled[1], list(compiled[2])
         wall = self.limits.test_timeout_s
         out = self._spawn(
             {"mode": "syntax", "code": code},
@@ -258,13 +258,13 @@ class Sandbox:
         )
         for record in out.records:
             if record.get("k") == "syntax":
-                if record.get("ok"):
-                    names = [n for n in record.get("names", []) if isinstance(n, str)]
-                    verdict: tuple[CompileError | None, list[str]] = (None, names)
-                else:
-                    verdict = (_compile_error(record.get("error")), [])
-                self._compiled = (code, verdict)  # a timeout or crash is not kept
-                return verdict
+                names = [n for n in record.get("names", []) if isinstance(n, str)]
+                error = (
+                    None if record.get("ok") else _compile_error(record.get("error"))
+                )
+                names = names if error is None else []
+                self._compiled = (code, error, tuple(names))  # not a timeout or crash
+                return error, names
         if out.timed_out:
             return CompileError(
                 "TimeoutError", f"compiling took longer than {wall:g} s", None, None
