@@ -258,11 +258,10 @@ class Sandbox:
         )
         for record in out.records:
             if record.get("k") == "syntax":
-                names = [n for n in record.get("names", []) if isinstance(n, str)]
-                error = (
-                    None if record.get("ok") else _compile_error(record.get("error"))
-                )
-                names = names if error is None else []
+                ok = bool(record.get("ok"))
+                error = None if ok else _compile_error(record.get("error"))
+                listed = record.get("names", []) if ok else []
+                names = [n for n in listed if isinstance(n, str)]
                 self._compiled = (code, error, tuple(names))  # not a timeout or crash
                 return error, names
         if out.timed_out:

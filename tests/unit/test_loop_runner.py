@@ -203,16 +203,19 @@ def test_hidden_scoring_time_is_reported_apart_from_the_loop() -> None:
         now[0] += 0.01
         return now[0]
 
-    events = list(
-        run_loop(
-            TASK,
-            make_pipeline("feedback", 1),
-            FakeProvider(ScriptedEngine([GOOD])),
-            FakeSandbox(),
-            clock=clock,
-            score_hidden=scorer,
+    def one_run(**kwargs: object) -> list[LoopEvent]:
+        return list(
+            run_loop(
+                TASK,
+                make_pipeline("feedback", 1),
+                FakeProvider(ScriptedEngine([GOOD])),
+                FakeSandbox(),
+                clock=clock,
+                **kwargs,  # type: ignore[arg-type]
+            )
         )
-    )
+
+    events = one_run(score_hidden=scorer)
     final = events[-1]
     assert isinstance(final, RunFinished)
     assert 2.5 <= final.hidden_seconds < 2.6
@@ -221,16 +224,7 @@ def test_hidden_scoring_time_is_reported_apart_from_the_loop() -> None:
         final.hidden_seconds, 3
     )
 
-    unscored = list(
-        run_loop(
-            TASK,
-            make_pipeline("feedback", 1),
-            FakeProvider(ScriptedEngine([GOOD])),
-            FakeSandbox(),
-            clock=clock,
-        )
-    )
-    assert unscored[-1].hidden_seconds == 0.0  # type: ignore[union-attr]
+    assert one_run()[-1].hidden_seconds == 0.0  # type: ignore[union-attr]
 
 
 def test_cancel_mid_generation_stops_promptly() -> None:
