@@ -7,7 +7,7 @@ Nothing above the engine package depends on llama_cpp types, so an HTTP backend
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -111,6 +111,11 @@ class Engine(Protocol):
         ...
 
 
+SampleDone = Callable[[int, str], bool]
+"""Told (sample index, whole text) as each sample of a batch ends; True stops the
+batch there (``SampleBatchEngine.stream_samples``)."""
+
+
 @runtime_checkable
 class SampleBatchEngine(Protocol):
     """An engine that can also decode several samples of one prompt side by side."""
@@ -125,8 +130,10 @@ class SampleBatchEngine(Protocol):
         messages: Sequence[ChatMessage],
         params: Sequence[SamplingParams],
         cancel: threading.Event | None = None,
+        done: SampleDone | None = None,
     ) -> Iterator[tuple[int, str]]:
-        """Yield (sample index, text piece) for one sample per entry of ``params``."""
+        """Yield (sample index, text piece) for one sample per entry of ``params``;
+        ``done`` may stop the batch as samples end."""
         ...
 
 

@@ -31,6 +31,7 @@ from lsc_tui.engine.base import (
     FinishReason,
     GenerationStats,
     ModelSpec,
+    SampleDone,
     SamplingParams,
 )
 from lsc_tui.engine.batch import SampleBatcher
@@ -587,9 +588,15 @@ class LlamaEngine:
         messages: Sequence[ChatMessage],
         params: Sequence[SamplingParams],
         cancel: threading.Event | None = None,
+        done: SampleDone | None = None,
     ) -> Iterator[tuple[int, str]]:
         """Decode one sample per entry of ``params`` side by side (``batch.py``);
         yield (sample index, text piece) as they come.
+
+        ``done(index, text)`` hears of each sample that ends before the batch
+        does, in the step it ends, after its last piece was yielded; when it
+        returns True the batch stops there, and the samples still decoding end
+        "cancelled" with the text they had.
 
         The batch's token steps are shared, so each sample's ``gen_seconds`` in
         ``last_sample_stats`` is its share of them by tokens; the prompt's time
@@ -603,7 +610,7 @@ class LlamaEngine:
             ]
             return
         try:
-            yield from self._generate_samples(prompt, params, cancel)
+            yield from self._generate_samples(prompt, params, cancel, done)
         finally:
             self._lock.release()
 
@@ -626,6 +633,7 @@ class LlamaEngine:
         prompt: list[int],
         params: Sequence[SamplingParams],
         cancel: threading.Event,
+        done: SampleDone | None,
     ) -> Iterator[tuple[int, str]]:
         """The token loop behind ``stream_samples``; the caller holds the lock."""
         batcher = self._batcher(len(params))
@@ -635,26 +643,37 @@ class LlamaEngine:
             _ReplyText(self._stops(p), self._chat.strips_first_space) for p in params
         ]
         finish: list[FinishReason] = ["length"] * len(params)
+        texts: list[list[str]] = [[] for _ in params]
         ready: list[tuple[int, str]] = []
+        ended: list[int] = []  # samples that ended in this step
+
+        def emit(index: int, piece: str) -> None:
+            if piece:
+                texts[index].append(piece)
+                ready.append((index, piece))
 
         def on_token(index: int, token: int) -> bool:
-            if self._chat.is_stop_token(token):
-                finish[index] = "stop"
-                return True
-            emit = replies[index].add(self._piece(token))
-            if emit:
-                ready.append((index, emit))
-            if replies[index].stopped:
-                finish[index] = "stop"
-                return True
-            return False
+            if not self._chat.is_stop_token(token):
+                emit(index, replies[index].add(self._piece(token)))
+                if not replies[index].stopped:
+                    return False
+            finish[index] = "stop"
+            emit(index, replies[index].rest())
+            ended.append(index)
+            return True
 
         steps = batcher.steps(prompt, params, max_new, on_token, cancel)
+        stopped = False
         try:
             for _ in steps:
                 yield from ready
                 ready.clear()
-            if cancel.is_set():
+                if done is not None:
+                    stopped = any([done(i, "".join(texts[i])) for i in ended])
+                ended.clear()
+                if stopped:
+                    break
+            if cancel.is_set() or stopped:
                 finish = ["cancelled" if f == "length" else f for f in finish]
             else:
                 for index, reply in enumerate(replies):

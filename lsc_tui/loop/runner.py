@@ -22,6 +22,7 @@ from lsc_tui.engine.base import (
     EngineProvider,
     GenerationStats,
     SampleBatchEngine,
+    SampleDone,
     SamplingParams,
 )
 from lsc_tui.errors import LscError
@@ -123,6 +124,20 @@ class _Cancelled(Exception):
     """Raised inside the loop when the cancel event is set."""
 
 
+def _passes(error: CompileError | None, result: CheckResult | None) -> bool:
+    """Whether a checked candidate passes: it compiles and fails no visible test."""
+    return error is None and (result is None or result.verdict == "passed")
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """One code's syntax check and visible-test run, and how long the tests took."""
+
+    error: CompileError | None
+    result: CheckResult | None
+    seconds: float
+
+
 def _sample_seconds(stats: GenerationStats) -> float:
     """A batched sample's time: its share of the batch's steps, plus the prompt's
     for the first sample (``LlamaEngine.stream_samples``)."""
@@ -177,6 +192,10 @@ class _Loop:
         """The passing candidate an edge-case repair turn works on, and its check."""
         self.edge_verdict = ""
         """Why that repair was kept or not, for the selection's reason."""
+        self.verdicts: dict[str, _Verdict] = {}
+        """Each code's check, run once: a batch checks its samples as they end."""
+        self.edge_checks: dict[str, EdgeCheck | None] = {}
+        """Each code's edge check, run once, for the same reason."""
 
     # -- helpers -----------------------------------------------------------------
 
@@ -273,7 +292,7 @@ class _Loop:
         texts: list[list[str]] = [[] for _ in batch]
 
         def first_sample() -> Iterator[str]:
-            pieces = draw(messages, batch, self.cancel)
+            pieces = draw(messages, batch, self.cancel, self.batch_stop())
             try:
                 for index, piece in pieces:
                     texts[index].append(piece)
@@ -289,6 +308,54 @@ class _Loop:
         for index in range(1, count):
             self.drawn[iteration + index] = ("".join(texts[index]), drawn[index])
         return raw, drawn[0], _sample_seconds(drawn[0])
+
+    def batch_stop(self) -> SampleDone | None:
+        """A ``done`` callback that stops a batch once, taking its samples in order,
+        one is known to end the sampling (``ends_sampling``): the samples after it
+        would be discarded, so they stop decoding. None where a visible pass does
+        not end the sampling (consensus, the tester's asserts).
+
+        The checks it runs are the loop's own, remembered by code (``verdict``,
+        ``edge_check``), so the loop reaches the same verdicts when the iterations
+        take these samples, and never reaches a sample cut short."""
+        if self.probes or self.pipeline.tester_asserts:
+            return None
+        ended: dict[int, str] = {}
+        upto = 0  # the first sample not yet judged
+
+        def done(index: int, text: str) -> bool:
+            nonlocal upto
+            ended[index] = text
+            while upto in ended:
+                if self.ends_sampling(ended.pop(upto)):
+                    return True
+                upto += 1
+            return False
+
+        return done
+
+    def ends_sampling(self, raw: str) -> bool:
+        """Whether the loop stops at this sample: it passes the visible tests and,
+        on an edge-case repair turn, the repair is kept."""
+        code, _ = self.harmonized(extract_code(raw, self.task.entry_point))
+        verdict = self.verdict(code)
+        if not _passes(verdict.error, verdict.result):
+            return False
+        if self.edge_target is None:
+            return True
+        after = self.edge_check(code)
+        return after is not None and repair_keeps(self.edge_target[1], after)
+
+    def harmonized(self, code: str) -> tuple[str, tuple[str, str] | None]:
+        """The code with its function renamed to the task's entry point where the
+        pipeline does so (``loop.harmonize``), and (old, new) when it was."""
+        if self.pipeline.kind not in ("three-stage", "select"):
+            return code, None
+        renamed = harmonize(code, self.task.entry_point)
+        if renamed is None:
+            return code, None
+        code, old, new = renamed
+        return code, (old, new)
 
     def samples_left(self) -> int:
         """How many samples, this iteration's included, the run may still draw
@@ -460,20 +527,13 @@ class _Loop:
     ) -> Generator[LoopEvent, None, tuple[CompileError | None, CheckResult | None]]:
         """Syntax stage, then (if it compiles) the visible tests."""
         iteration = self.iteration
-        error = self.sandbox.check_syntax(code) if code.strip() else NO_CODE
+        verdict = self.verdict(code)
+        error, result = verdict.error, verdict.result
         yield SyntaxChecked(
             self.run_id, iteration, self.at(), ok=error is None, error=error
         )
-        self.check_cancel()
-        if error is not None or not self.task.visible_tests:
+        if result is None:
             return error, None
-        begun = self.clock()
-        result = self.sandbox.run_tests(
-            code,
-            self.task.visible_tests,
-            setup=self.task.setup_code,
-            entry_point=self.task.entry_point,
-        )
         yield TestsFinished(
             self.run_id,
             iteration,
@@ -483,10 +543,30 @@ class _Loop:
             total=result.total,
             stdout=result.stdout,
             stderr=result.stderr,
-            seconds=self.clock() - begun,
+            seconds=verdict.seconds,
         )
         self.check_cancel()
         return None, result
+
+    def verdict(self, code: str) -> _Verdict:
+        """The syntax check, then (if it compiles) the visible tests, of one code;
+        run once per code in a run (``verdicts``)."""
+        if (known := self.verdicts.get(code)) is not None:
+            return known
+        error = self.sandbox.check_syntax(code) if code.strip() else NO_CODE
+        self.check_cancel()
+        result, seconds = None, 0.0
+        if error is None and self.task.visible_tests:
+            begun = self.clock()
+            result = self.sandbox.run_tests(
+                code,
+                self.task.visible_tests,
+                setup=self.task.setup_code,
+                entry_point=self.task.entry_point,
+            )
+            seconds = self.clock() - begun
+        verdict = self.verdicts[code] = _Verdict(error, result, seconds)
+        return verdict
 
     # -- the run -----------------------------------------------------------------
 
@@ -500,15 +580,13 @@ class _Loop:
             begun = self.clock()
             yield IterationStarted(self.run_id, iteration, self.at())
             raw, code = yield from self.generate(previous_reply, feedback)
-            if self.pipeline.kind in ("three-stage", "select"):
-                renamed = harmonize(code, self.task.entry_point)
-                if renamed is not None:
-                    code, old, new = renamed
-                    yield NameHarmonized(self.run_id, iteration, self.at(), old, new)
+            code, renamed = self.harmonized(code)
+            if renamed is not None:
+                yield NameHarmonized(self.run_id, iteration, self.at(), *renamed)
             error, result = yield from self.check(code)
             passed = result.passed if result else 0
             total = result.total if result else 0
-            ok = error is None and (result is None or result.verdict == "passed")
+            ok = _passes(error, result)
             status: IterationStatus = "passed" if ok else "failed"
             if error is NO_CODE:
                 status = "no_code"
@@ -587,20 +665,33 @@ class _Loop:
 
     def edges(self, code: str) -> Generator[LoopEvent, None, EdgeCheck | None]:
         """Run a passing candidate on the edge-check inputs; None when it has none."""
-        entry = self.task.entry_point
-        inputs = check_inputs(self.task.visible_tests, entry) if entry else []
-        if not entry or not inputs:
+        check = self.edge_check(code)
+        if check is None:
             return None
-        check = run_check(self.sandbox, code, entry, inputs, setup=self.task.setup_code)
         yield EdgesChecked(
             self.run_id,
             self.iteration,
             self.at(),
-            inputs=len(inputs),
+            inputs=len(check.behaviour),
             crashed=len(check.crashes),
             shown=tuple(str(crash) for crash in check.shown),
         )
         self.check_cancel()
+        return check
+
+    def edge_check(self, code: str) -> EdgeCheck | None:
+        """A code's run on the edge-check inputs, once per code in a run; None when
+        the task gives it none."""
+        if code in self.edge_checks:
+            return self.edge_checks[code]
+        entry = self.task.entry_point
+        inputs = check_inputs(self.task.visible_tests, entry) if entry else []
+        check = None
+        if entry and inputs:
+            check = run_check(
+                self.sandbox, code, entry, inputs, setup=self.task.setup_code
+            )
+        self.edge_checks[code] = check
         return check
 
     def edge_feedback(

@@ -109,3 +109,38 @@ def test_select_with_batched_samples_runs_on_the_real_model(
     checked = len(generated)
     assert checked + sum(e.count for e in discarded) in (1, 4)
     assert all(e.tokens > 0 for e in generated)
+
+
+def test_done_stops_a_batch_and_changes_no_sample_before_it(
+    engine: LlamaEngine, mbpp_cache: Path
+) -> None:
+    messages = generator_messages(load_mbpp_task(17), "")
+    params = [
+        SamplingParams(max_tokens=200, temperature=1.2, top_p=1.0, seed=seed)
+        for seed in (5, 6, 7)
+    ]
+    whole = collect(engine, messages, params)
+    whole_stats = engine.last_sample_stats
+    heard: list[tuple[int, str]] = []
+
+    def done(index: int, text: str) -> bool:
+        heard.append((index, text))
+        return True  # stop at the first sample to end
+
+    texts = [""] * len(params)
+    for index, piece in engine.stream_samples(messages, params, done=done):
+        texts[index] += piece
+    stats = engine.last_sample_stats
+    # Each sample heard of (those ending in one step) is whole, and the same as in
+    # the batch run to its end.
+    for index, text in heard:
+        assert text == texts[index] == whole[index]
+        assert stats[index].finish_reason == "stop"
+    # The others stopped with them: a prefix of what they would have written.
+    for index in set(range(len(params))) - {index for index, _ in heard}:
+        assert whole[index].startswith(texts[index])
+        assert stats[index].finish_reason == "cancelled"
+        assert stats[index].completion_tokens < whole_stats[index].completion_tokens
+    assert sum(s.completion_tokens for s in stats) < sum(
+        s.completion_tokens for s in whole_stats
+    )

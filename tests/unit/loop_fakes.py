@@ -6,7 +6,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from lsc_tui.engine.base import ChatMessage, GenerationStats, SamplingParams
+from lsc_tui.engine.base import (
+    ChatMessage,
+    GenerationStats,
+    SampleDone,
+    SamplingParams,
+)
 from lsc_tui.engine.fake import ScriptedEngine
 from lsc_tui.loop.pipelines import Pipeline, RoleConfig
 from lsc_tui.sandbox import CallOutcome
@@ -153,6 +158,8 @@ class BatchingEngine(ScriptedEngine):
     def __init__(self, replies: Sequence[str]) -> None:
         super().__init__(replies)
         self.batches: list[list[SamplingParams]] = []
+        self.cut: list[int] = []
+        """The samples of the last batch that ``done`` stopped before they ended."""
         self._sample_stats: list[GenerationStats] = []
 
     @property
@@ -164,17 +171,32 @@ class BatchingEngine(ScriptedEngine):
         messages: Sequence[ChatMessage],
         params: Sequence[SamplingParams],
         cancel: threading.Event | None = None,
+        done: SampleDone | None = None,
     ) -> Iterator[tuple[int, str]]:
+        """One piece of each sample still going per step; after a step, ``done``
+        hears of the samples that ended in it and may stop the batch there."""
         self.batches.append(list(params))
         streams = [list(self.stream(messages, p, cancel)) for p in params]
-        stats: list[GenerationStats] = []
-        for pieces in streams:
-            text = "".join(pieces)
-            stats.append(
-                GenerationStats(10, 0, self.count_tokens(text), 0.0, 0.5, "stop")
-            )
-        self._sample_stats = stats
+        sent: list[list[str]] = [[] for _ in streams]
+        stopped = False
         for step in range(max(len(pieces) for pieces in streams)):
             for index, pieces in enumerate(streams):
                 if step < len(pieces):
+                    sent[index].append(pieces[step])
                     yield index, pieces[step]
+            ended = [i for i, pieces in enumerate(streams) if len(pieces) == step + 1]
+            if done is not None and any([done(i, "".join(sent[i])) for i in ended]):
+                stopped = True
+                break
+        self.cut = [i for i, pieces in enumerate(streams) if len(sent[i]) < len(pieces)]
+        self._sample_stats = [
+            GenerationStats(
+                10,
+                0,
+                self.count_tokens("".join(text)),
+                0.0,
+                0.5,
+                "cancelled" if stopped and i in self.cut else "stop",
+            )
+            for i, text in enumerate(sent)
+        ]

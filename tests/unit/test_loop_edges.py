@@ -240,3 +240,15 @@ def test_the_cli_shows_each_edge_check_and_the_kept_repair() -> None:
     assert "✗ rotate([], 1): ZeroDivisionError" in text
     assert "edge check: no crash on" in text
     assert "selected iteration 2: candidate 1 passes every visible test" in text
+
+
+def test_a_batch_of_repair_turns_stops_at_the_first_kept_repair() -> None:
+    pipeline = make_pipeline("select", max_iters=8, edge_repair=4, sample_batch=4)
+    slow = CHANGED.replace("\n```", "\n    # " + "still decoding " * 10 + "\n```")
+    engine = BatchingEngine([CRASHY, CRASHY, FIXED, slow, slow])
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    assert _selected(events).candidate == 3
+    # Turn 2 (the batch's first sample) is kept as it ends: turns 3-4 stop there.
+    assert engine.cut == [1, 2]
+    checks = [(e.iteration, e.crashed) for e in events if isinstance(e, EdgesChecked)]
+    assert checks == [(1, 1), (2, 1), (3, 0)]

@@ -107,3 +107,53 @@ def test_recipe_batch_is_checked(kind: str, batch: object, message: str) -> None
     data["sampling"] = {"batch": 4}
     if kind == "select":
         assert parse_pipeline(data, "x.toml").sample_batch == 4
+
+
+LONG_WRONG = WRONG.replace(
+    "\n```", "\n# " + "a long sample, still decoding " * 8 + "\n```"
+)
+"""Fails like WRONG but takes many more steps to end."""
+
+
+def test_a_batch_stops_once_a_sample_in_order_passes() -> None:
+    engine = BatchingEngine([WRONG, GOOD, LONG_WRONG, LONG_WRONG])
+    events = run(engine, max_iters=5, batch=3)
+    finished = next(e for e in events if isinstance(e, RunFinished))
+    assert finished.first_pass_iteration == 2
+    # Samples 3-4 were still decoding when sample 2 passed: they stop there.
+    assert engine.cut == [1, 2]
+    [discarded] = [e for e in events if isinstance(e, SamplesDiscarded)]
+    assert discarded.count == 2
+    assert 0 < discarded.tokens < 2 * (len(LONG_WRONG) // 4)
+
+
+def test_a_pass_waits_for_the_samples_before_it() -> None:
+    # Sample 3 ends and passes first, but sample 2 comes before it and is still
+    # decoding: the batch runs on until 2 ends (and fails), then stops before 4.
+    long_good = GOOD.replace("\n```", "\n# " + "taking its time " * 4 + "\n```")
+    engine = BatchingEngine([WRONG, LONG_WRONG, long_good, LONG_WRONG + "\n" * 40])
+    events = run(engine, max_iters=5, batch=3)
+    finished = next(e for e in events if isinstance(e, RunFinished))
+    assert finished.first_pass_iteration == 3
+    assert engine.cut == [2]
+
+
+def test_a_batch_checks_each_code_once() -> None:
+    sandbox = FakeSandbox()
+    engine = BatchingEngine([WRONG, WRONG, GOOD, LONG_WRONG])
+    pipeline = make_pipeline("select", 5, sample_batch=3)
+    events = list(run_loop(TASK, pipeline, FakeProvider(engine), sandbox))
+    assert next(e for e in events if isinstance(e, RunFinished)).success
+    # WRONG came twice and was run once; GOOD, checked while the batch decoded,
+    # is not run again when its iteration comes; the cut sample never runs.
+    codes = [code for code, _ in sandbox.calls]
+    assert len(codes) == len(set(codes)) == 2
+    assert engine.cut == [2]
+
+
+def test_consensus_needs_every_sample_so_its_batches_run_to_the_end() -> None:
+    pipeline = make_pipeline("select", 5, consensus_support=2, sample_batch=3)
+    engine = BatchingEngine([WRONG, GOOD, LONG_WRONG, GOOD_TOO])
+    events = list(run_loop(TASK, pipeline, FakeProvider(engine), FakeSandbox()))
+    assert next(e for e in events if isinstance(e, RunFinished)).success
+    assert engine.cut == []
