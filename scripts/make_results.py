@@ -271,6 +271,7 @@ def bench_section(
     lines += matched_time_lines(matched)
     if name == SCORING_GROUP:
         lines += scoring_lines(paths[0].parent / SCORING_FILE, records, matched)
+        lines += batch_stop_lines(paths[0].parent / STOP_FILE, matched)
     lines += select_sources(records)
     lines += edge_lines(records)
     lines += budget_lines(list(by_file.values()), matched)
@@ -391,6 +392,8 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
 
 SCORING_FILE = "hidden_scoring.json"
 SCORING_GROUP = "plus378"
+STOP_FILE = "batch_stop.json"
+"""``benchmarks/bench_batch_stop.py``'s output, read beside ``SCORING_GROUP``."""
 """The hidden scoring re-timed (``benchmarks/bench_hidden_scoring.py``) for the
 final codes of this group's one-shot and `select` runs."""
 
@@ -444,6 +447,41 @@ def scoring_lines(
         f"{one_shot:.0f} s ({100 * one_hidden / one_shot:.0f}%). Without it in "
         f"either run, `select` takes {without:.2f}x one-shot's time at matched "
         f"speed, not {select / one_shot:.2f}x.",
+        "",
+    ]
+
+
+def batch_stop_lines(stop_file: Path, matched: Sequence[MatchedTime]) -> list[str]:
+    """What stopping batches at the kept sample saves (``bench_batch_stop.py``,
+    observed in runs on one machine), and `select`'s time ratio were its share
+    saved on the records of the same tasks: an estimate, said as one."""
+    timed = [m for m in matched if m.pipeline == "select"]
+    if not stop_file.exists() or not timed:
+        return []
+    data = json.loads(stop_file.read_text(encoding="utf-8"))
+    summary = data["summary"]
+    if not summary["seconds"]:
+        return []
+    tasks = [int(row["task"]) for row in data["runs"]]
+    share = summary["saved"] / summary["seconds"]
+    select = sum(timed[0].task_seconds.values())
+    one_shot = select / timed[0].matched_ratio
+    on_tasks = sum(timed[0].task_seconds.get(t, 0.0) for t in tasks)
+    estimate = (select - share * on_tasks) / one_shot
+    return [
+        "Stopping a batch once its kept sample is known (the samples after it "
+        "are discarded anyway) was measured by observing the stop instead of "
+        f"applying it (`benchmarks/bench_batch_stop.py`, `{_relative(stop_file)}`): "
+        f"`select` ran {len(tasks)} tasks whose records end a batch in a pass, "
+        "with every batch decoded to its end and the moment the stop would have "
+        f"ended it noted. It would have ended {summary['stopped_batches']} of "
+        f"{summary['batches']} batches early, saving {summary['saved']:.0f} s of "
+        f"those runs' {summary['seconds']:.0f} s ({100 * share:.1f}%). That "
+        "machine's candidates were not all the recorded ones (greedy decoding "
+        "differs across CPUs), so the records above were not re-run; the same "
+        "share of the records' time on those tasks would put `select` at "
+        f"{estimate:.2f}x one-shot's time at matched speed, not "
+        f"{timed[0].matched_ratio:.2f}x (an estimate, not a measured ratio).",
         "",
     ]
 
@@ -809,7 +847,13 @@ def overhead_section(bench_dir: Path) -> list[str]:
             ),
             "",
         ]
-    known = {"loop_overhead.json", "memory.json", "batched_samples.json", SCORING_FILE}
+    known = {
+        "loop_overhead.json",
+        "memory.json",
+        "batched_samples.json",
+        SCORING_FILE,
+        STOP_FILE,
+    }
     for path in sorted(bench_dir.glob("*.json")):
         if path.name in known or path.name.endswith(".summary.json"):
             continue
