@@ -40,6 +40,8 @@ from lsc_tui.settings import load_settings  # noqa: E402
 from lsc_tui.tasks.mbpp import load_mbpp_task  # noqa: E402
 
 DEFAULT_GENERATOR = "qwen2.5-coder-1.5b-instruct:q4_k_m"
+CUT_SECONDS = 0.05
+"""A batch whose stop saved at least this (part of one decode step) was cut short."""
 
 
 @dataclass
@@ -49,8 +51,9 @@ class Batch:
     task: int
     samples: int
     seconds: float = 0.0
-    stopped: bool = False
-    """Whether the stop would have ended the batch before its end."""
+    fired: bool = False
+    """Whether the kept sample was known before the batch ended (the stop fired);
+    when it is the last sample to end, the stop saves nothing."""
     saved: float = 0.0
     """Seconds from the moment the stop would have ended the batch to its end."""
 
@@ -94,7 +97,7 @@ def timed_batches(stream_samples: Any) -> Any:
             ended = time.perf_counter()
             batch.seconds = ended - begun
             if current["stop_at"] is not None:
-                batch.stopped = True
+                batch.fired = True
                 batch.saved = ended - current["stop_at"]
             batches.append(batch)
 
@@ -164,7 +167,8 @@ def write_timings(path: Path, generator: str, runs: list[dict[str, Any]]) -> Any
         "batch_seconds": round(sum(r["batch_seconds"] for r in runs), 1),
         "saved": round(saved, 1),
         "stopped_over_whole": round((total - saved) / total, 3) if total else None,
-        "stopped_batches": sum(1 for b in batches if b.stopped),
+        "fired_batches": sum(1 for b in batches if b.fired),
+        "cut_batches": sum(1 for b in batches if b.saved >= CUT_SECONDS),
         "batches": len(batches),
     }
     path.write_text(

@@ -43,6 +43,8 @@ class WrongGreedy:
     def __init__(self, engine: LlamaEngine) -> None:
         self.engine = engine
         self.replayed = False
+        self.real = False
+        """Whether the last streamed reply was the real engine's."""
 
     @property
     def model_id(self) -> str:
@@ -54,7 +56,7 @@ class WrongGreedy:
 
     @property
     def last_stats(self) -> GenerationStats | None:
-        return self.engine.last_stats if self.replayed else None
+        return self.engine.last_stats if self.real else None
 
     @property
     def last_sample_stats(self) -> list[GenerationStats]:
@@ -70,6 +72,7 @@ class WrongGreedy:
             self.replayed = True
             yield WRONG
             return
+        self.real = True
         yield from self.engine.stream(messages, params, cancel)
 
     def stream_samples(

@@ -409,14 +409,19 @@ def test_the_batch_stop_saving_is_applied_to_the_records_as_an_estimate(
     # select: 30 s on each of tasks 1-2 and 40 s on task 3, 3.00x one-shot's 100/3 s.
     matched = [MatchedTime("select", 3, 3.0, 3.0, 3, 1.0, (), {1: 30, 2: 30, 3: 40})]
     stop = tmp_path / "batch_stop.json"
-    summary = {"seconds": 200.0, "saved": 20.0, "stopped_batches": 3, "batches": 5}
+    summary = {
+        "seconds": 200.0,
+        "saved": 20.0,
+        "fired_batches": 3,
+        "cut_batches": 2,
+        "batches": 5,
+    }
     runs = [{"task": 1}, {"task": 2}]
     stop.write_text(json.dumps({"summary": summary, "runs": runs, "batches": []}))
     text = " ".join(module.batch_stop_lines(stop, matched))
     assert "ran 2 tasks whose records end a batch in a pass" in text
-    assert (
-        "ended 3 of 5 batches early, saving 20 s of those runs' 200 s (10.0%)" in text
-    )
+    assert "found in 3 of 5 batches, and in 2 of them samples were still" in text
+    assert "the stop saves 20 s of those runs' 200 s (10.0%)" in text
     # 10% of tasks 1-2's 60 s is 6 s off select's 100 s: 94 / (100 / 3) = 2.82x.
     assert "put `select` at 2.82x one-shot's time at matched speed, not 3.00x" in text
     assert module.batch_stop_lines(tmp_path / "missing.json", matched) == []
