@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lsc_tui.engine.base import ChatMessage, ModelSpec, SamplingParams
+from lsc_tui.engine.base import ChatMessage, ModelSpec, SampleDone, SamplingParams
 from lsc_tui.engine.fake import FakeProvider
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import GenerationFinished, RunFinished, SamplesDiscarded
@@ -35,9 +35,10 @@ def collect(
     engine: LlamaEngine,
     messages: Sequence[ChatMessage],
     params: Sequence[SamplingParams],
+    done: SampleDone | None = None,
 ) -> list[str]:
     texts = [""] * len(params)
-    for index, piece in engine.stream_samples(messages, params):
+    for index, piece in engine.stream_samples(messages, params, done=done):
         texts[index] += piece
     return texts
 
@@ -127,9 +128,7 @@ def test_done_stops_a_batch_and_changes_no_sample_before_it(
         heard.append((index, text))
         return True  # stop at the first sample to end
 
-    texts = [""] * len(params)
-    for index, piece in engine.stream_samples(messages, params, done=done):
-        texts[index] += piece
+    texts = collect(engine, messages, params, done)
     stats = engine.last_sample_stats
     # Each sample heard of (those ending in one step) is whole, and the same as in
     # the batch run to its end.

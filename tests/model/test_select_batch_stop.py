@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lsc_tui.engine.base import ChatMessage, GenerationStats, SampleDone, SamplingParams
-from lsc_tui.engine.fake import FakeProvider
+from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import (
     CandidateSelected,
@@ -33,47 +33,21 @@ from lsc_tui.tasks.mbpp import load_mbpp_task
 
 pytestmark = pytest.mark.model
 
-WRONG = "```python\ndef square_perimeter(a):\n    return a * a\n```"
-"""A greedy answer to MBPP 17 that fails its visible test."""
+WRONG = {"code": "def square_perimeter(a):\n    return a * a\n", "gen_tokens": 12}
+"""A greedy answer to MBPP 17 that fails its visible test, as a record's iteration."""
 
 
-class WrongGreedy:
-    """The real engine, except that its first streamed reply is ``WRONG``."""
+class BatchingReplay(ReplayThenReal):
+    """``ReplayThenReal`` that also draws batches, with the real engine.
 
-    def __init__(self, engine: LlamaEngine) -> None:
-        self.engine = engine
-        self.replayed = False
-        self.real = False
-        """Whether the last streamed reply was the real engine's."""
+    ``ReplayThenReal`` itself samples one by one on purpose (it extends records in
+    ``benchmarks/bench_sample_budget.py``), so the batch methods live here."""
 
-    @property
-    def model_id(self) -> str:
-        return self.engine.model_id
-
-    @property
-    def n_ctx(self) -> int:
-        return self.engine.n_ctx
-
-    @property
-    def last_stats(self) -> GenerationStats | None:
-        return self.engine.last_stats if self.real else None
+    engine: LlamaEngine
 
     @property
     def last_sample_stats(self) -> list[GenerationStats]:
         return self.engine.last_sample_stats
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        params: SamplingParams,
-        cancel: threading.Event | None = None,
-    ) -> Iterator[str]:
-        if not self.replayed:
-            self.replayed = True
-            yield WRONG
-            return
-        self.real = True
-        yield from self.engine.stream(messages, params, cancel)
 
     def stream_samples(
         self,
@@ -84,9 +58,6 @@ class WrongGreedy:
     ) -> Iterator[tuple[int, str]]:
         return self.engine.stream_samples(messages, params, cancel, done)
 
-    def count_tokens(self, text: str) -> int:
-        return self.engine.count_tokens(text)
-
     def close(self) -> None:
         """The shared engine outlives this wrapper."""
 
@@ -94,7 +65,7 @@ class WrongGreedy:
 def _run(engine: LlamaEngine) -> list[LoopEvent]:
     pipeline = dataclasses.replace(get_pipeline("select"), edge_repair=0)
     task = load_mbpp_task(17)
-    provider = FakeProvider(WrongGreedy(engine))
+    provider = FakeProvider(BatchingReplay(engine, [WRONG]))
     return list(run_loop(task, pipeline, provider, Sandbox(), max_iters=5))
 
 
@@ -115,7 +86,7 @@ def test_a_stopped_batch_keeps_the_candidates_a_whole_one_keeps(
     assert codes(stopped) == codes(whole)
     [stopped_end] = [e for e in stopped if isinstance(e, RunFinished)]
     [whole_end] = [e for e in whole if isinstance(e, RunFinished)]
-    assert stopped_end.success and stopped_end.first_pass_iteration > 1
+    assert stopped_end.success and (stopped_end.first_pass_iteration or 0) > 1
     assert stopped_end.final_code == whole_end.final_code
     [stopped_pick] = [e for e in stopped if isinstance(e, CandidateSelected)]
     [whole_pick] = [e for e in whole if isinstance(e, CandidateSelected)]
