@@ -392,10 +392,10 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
 
 SCORING_FILE = "hidden_scoring.json"
 SCORING_GROUP = "plus378"
-STOP_FILE = "batch_stop.json"
-"""``benchmarks/bench_batch_stop.py``'s output, read beside ``SCORING_GROUP``."""
 """The hidden scoring re-timed (``benchmarks/bench_hidden_scoring.py``) for the
 final codes of this group's one-shot and `select` runs."""
+STOP_FILE = "batch_stop.json"
+"""``benchmarks/bench_batch_stop.py``'s output, read beside ``SCORING_GROUP``."""
 
 
 def scoring_lines(
