@@ -8,19 +8,23 @@ after another: with Qwen2.5-Coder-1.5B on 2 cores, 4 samples of 96 tokens took
 The batch lives in a second llama.cpp context over the engine's loaded weights,
 with one unified KV cache: sequence 0 holds the prompt, and each sample starts
 from a copy of it. The prompt is decoded in the engine's fixed chunks, so its cache
-does not depend on what the context decoded before, and kept until another prompt
-comes. Each sample has its own seeded sampler chain (top-k, top-p, min-p,
-temperature), so a batch's samples depend only on the prompt, the settings and the
-batch's size.
+does not depend on what the context decoded before. Whole chunks it shares with the
+prompt already held are kept, and so are those it shares with what the engine's own
+context last decoded (a ``Donor``): a batch of samples of the prompt the greedy
+candidate just answered copies that prompt's cache, decoded in the same chunks,
+instead of decoding it again. Each sample has its own seeded sampler chain (top-k,
+top-p, min-p, temperature), so a batch's samples depend only on the prompt's cache,
+the settings and the batch's size.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lsc_tui.engine.base import SamplingParams
 from lsc_tui.errors import EngineError
@@ -35,6 +39,26 @@ class BatchTiming:
     cached_tokens: int = 0
 
 
+class Donor(NamedTuple):
+    """Another llama.cpp context over the same weights, and the tokens its sequence
+    0 holds: the batch copies the cache of the prompt's part it shares."""
+
+    ctx: Any
+    tokens: Sequence[int]
+
+
+def shared_chunks(held: Sequence[int], prompt: Sequence[int], chunk: int) -> int:
+    """How many leading tokens of ``prompt`` a cache holding ``held`` can keep:
+    whole chunks of the prefix the two share, so the rest is decoded in the same
+    chunks as from scratch."""
+    count = 0
+    for a, b in zip(held, prompt, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count // chunk * chunk
+
+
 class SampleBatcher:
     """Decodes up to ``max_samples`` samples of one prompt together."""
 
@@ -47,9 +71,12 @@ class SampleBatcher:
         n_threads: int,
         max_samples: int,
         chunk: int,
+        flash_attn_type: int | None = None,
     ) -> None:
         self._cpp = llama_cpp
         params = llama_cpp.llama_context_default_params()
+        if flash_attn_type is not None:  # a donor's cache copies only to its kind
+            params.flash_attn_type = flash_attn_type
         params.n_ctx = n_ctx
         params.n_batch = params.n_ubatch = max(chunk, max_samples)
         params.n_seq_max = max_samples + 1
@@ -93,19 +120,32 @@ class SampleBatcher:
                 f"{status}); lower the recipe's [sampling] batch or its max_tokens"
             )
 
-    def _prefill(self, prompt: list[int]) -> None:
-        """Sequence 0 holds all but the prompt's last token (kept if unchanged)."""
+    def _prefill(self, prompt: list[int], donor: Donor | None) -> None:
+        """Sequence 0 holds all but the prompt's last token: its whole chunks shared
+        with the prompt held before, or copied from ``donor``, then the rest."""
         body = prompt[:-1]
         if self._prompt == body:
             self.timing.cached_tokens = len(body)
             return
-        self._cpp.llama_memory_clear(self._memory, True)
-        self._prompt = []
-        for start in range(0, len(body), self._chunk):
+        cpp, memory = self._cpp, self._memory
+        keep = shared_chunks(self._prompt, body, self._chunk)
+        given = shared_chunks(donor.tokens, body, self._chunk) if donor else 0
+        self._prompt = []  # until sequence 0 holds ``body``
+        if donor is not None and given > keep:
+            size = cpp.llama_state_seq_get_size(donor.ctx, 0)
+            state = (ctypes.c_uint8 * size)()
+            cpp.llama_memory_seq_rm(memory, 0, -1, -1)
+            copied = cpp.llama_state_seq_get_data(donor.ctx, state, size, 0) == size
+            if copied and cpp.llama_state_seq_set_data(self._ctx, state, size, 0):
+                keep = given
+            else:
+                keep = 0
+        cpp.llama_memory_seq_rm(memory, 0, keep, -1)
+        for start in range(keep, len(body), self._chunk):
             chunk = body[start : start + self._chunk]
             self._decode([(t, start + i, 0, False) for i, t in enumerate(chunk)])
         self._prompt = body
-        self.timing.cached_tokens = 0
+        self.timing.cached_tokens = keep
 
     def _sampler(self, params: SamplingParams) -> Any:
         cpp = self._cpp
@@ -138,10 +178,12 @@ class SampleBatcher:
         max_new: int,
         on_token: Callable[[int, int], bool],
         cancel: threading.Event,
+        donor: Donor | None = None,
     ) -> Generator[None, None, None]:
         """Draw up to ``max_new`` tokens for each sample, one step (one token per
         sample still going) at a time, yielding after each. ``on_token(index,
         token)`` takes every drawn token and returns True when that sample is done.
+        ``donor`` may lend the prompt's cache (``_prefill``).
         """
         if not 0 < len(params) <= self.max_samples:
             raise EngineError(f"a batch holds 1 to {self.max_samples} samples")
@@ -149,10 +191,12 @@ class SampleBatcher:
             raise EngineError("the samples do not fit the batch context")
         cpp = self._cpp
         begun = time.perf_counter()
-        self._prefill(prompt)
+        # The last batch's samples go first, freeing their cells for the prompt.
+        for seq in range(1, self.max_samples + 1):
+            cpp.llama_memory_seq_rm(self._memory, seq, -1, -1)
+        self._prefill(prompt, donor)
         seqs = list(range(1, len(params) + 1))
         for seq in seqs:
-            cpp.llama_memory_seq_rm(self._memory, seq, -1, -1)
             cpp.llama_memory_seq_cp(self._memory, 0, seq, -1, -1)
         samplers = [self._sampler(p) for p in params]
         stepped = time.perf_counter()

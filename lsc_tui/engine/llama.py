@@ -34,7 +34,7 @@ from lsc_tui.engine.base import (
     SampleDone,
     SamplingParams,
 )
-from lsc_tui.engine.batch import SampleBatcher
+from lsc_tui.engine.batch import Donor, SampleBatcher, shared_chunks
 from lsc_tui.engine.stderr_guard import captured_stderr
 from lsc_tui.errors import EngineError, ModelError
 
@@ -365,22 +365,6 @@ def load_chat_format(path: Path, *, family: str = "") -> ChatFormat:
     return ChatFormat(llama, family=family)
 
 
-def _reusable_prefix(shared: int, prompt_tokens: int) -> int:
-    """How much of a ``shared`` cached prefix to reuse: whole chunks only, and at
-    least one prompt token left to decode for fresh logits (``PROMPT_CHUNK``)."""
-    return min(shared, prompt_tokens - 1) // PROMPT_CHUNK * PROMPT_CHUNK
-
-
-def _longest_common_prefix(cached: Sequence[int], prompt: Sequence[int]) -> int:
-    """How many leading tokens two sequences share."""
-    count = 0
-    for a, b in zip(cached, prompt, strict=False):
-        if a != b:
-            break
-        count += 1
-    return count
-
-
 def _split_at_stop(text: str, stops: Sequence[str]) -> tuple[str, str, bool]:
     """Split pending text into (safe to emit, held back, stop string found).
 
@@ -625,6 +609,7 @@ class LlamaEngine:
                 n_threads=self.n_threads,
                 max_samples=samples,
                 chunk=PROMPT_CHUNK,
+                flash_attn_type=self._llama.context_params.flash_attn_type,
             )
         return self._sample_batcher
 
@@ -662,7 +647,9 @@ class LlamaEngine:
             ended.append(index)
             return True
 
-        steps = batcher.steps(prompt, params, max_new, on_token, cancel)
+        llama = self._llama
+        donor = Donor(llama.ctx, llama.input_ids[: llama.n_tokens].tolist())
+        steps = batcher.steps(prompt, params, max_new, on_token, cancel, donor)
         stopped = False
         try:
             for _ in steps:
@@ -708,8 +695,8 @@ class LlamaEngine:
         stops = self._stops(params)
         cached = 0
         if llama.n_tokens > 0:
-            shared = _longest_common_prefix(llama.input_ids[: llama.n_tokens], prompt)
-            cached = _reusable_prefix(shared, len(prompt))
+            held = llama.input_ids[: llama.n_tokens]
+            cached = shared_chunks(held, prompt[:-1], PROMPT_CHUNK)
             llama.n_tokens = cached  # llama.generate() reuses exactly this much
         reply = _ReplyText(stops, self._chat.strips_first_space)
         finish: FinishReason = "length"

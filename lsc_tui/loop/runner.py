@@ -271,9 +271,12 @@ class _Loop:
         messages: list[ChatMessage],
         params: SamplingParams,
         make_event: Callable[[str], LoopEvent],
+        first: SamplingParams | None = None,
     ) -> Generator[LoopEvent, None, tuple[str, GenerationStats | None, float]]:
         """One ``select`` sample, drawn side by side with the next ones
-        (``[sampling] batch``) when the engine can; later calls take those."""
+        (``[sampling] batch``) when the engine can; later calls take those.
+        ``first`` replaces this iteration's own settings (the greedy edge-case
+        repair turn heading the sampled ones); the others keep ``params``."""
         iteration = self.iteration
         if iteration in self.drawn:
             raw, stats = self.drawn.pop(iteration)
@@ -284,11 +287,14 @@ class _Loop:
         engine = self.engines.get("generator")
         count = min(self.pipeline.sample_batch, self.samples_left())
         if not isinstance(engine, SampleBatchEngine) or count < 2:
-            return (yield from self.stream("generator", messages, params, make_event))
+            own = first or params
+            return (yield from self.stream("generator", messages, own, make_event))
         draw = engine.stream_samples
         batch = [
             dataclasses.replace(params, seed=params.seed + i) for i in range(count)
         ]
+        if first is not None:
+            batch[0] = first
         texts: list[list[str]] = [[] for _ in batch]
 
         def first_sample() -> Iterator[str]:
@@ -411,9 +417,13 @@ class _Loop:
         sampling = (
             self.pipeline.kind == "select" and self.iteration > 1 and not feedback
         )
-        # Edge-case repair turns after the first (greedy) one are samples of it.
-        resampled_repair = self.edge_turn() > 1
-        if sampling or resampled_repair:
+        # Edge-case repair turns after the first (greedy) one are samples of it,
+        # drawn in one batch headed by the greedy turn: the batch stops once a
+        # repair is kept, so the greedy turn costs no extra prompt or pass when
+        # it is not.
+        greedy = params
+        repair_turn = self.edge_turn()
+        if sampling or repair_turn:
             params = dataclasses.replace(
                 params,
                 temperature=self.pipeline.sample_temperature,
@@ -445,8 +455,11 @@ class _Loop:
         def tokens(text: str) -> LoopEvent:
             return TokensGenerated(self.run_id, iteration, self.at(), text)
 
-        if sampling or resampled_repair:
-            raw, stats, seconds = yield from self.sample(messages, params, tokens)
+        if sampling or repair_turn:
+            first = greedy if repair_turn == 1 else None
+            raw, stats, seconds = yield from self.sample(
+                messages, params, tokens, first
+            )
         else:
             raw, stats, seconds = yield from self.stream(
                 "generator", messages, params, tokens

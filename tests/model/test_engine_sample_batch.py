@@ -11,7 +11,7 @@ import pytest
 
 from lsc_tui.engine.base import ChatMessage, ModelSpec, SampleDone, SamplingParams
 from lsc_tui.engine.fake import FakeProvider
-from lsc_tui.engine.llama import LlamaEngine
+from lsc_tui.engine.llama import PROMPT_CHUNK, LlamaEngine
 from lsc_tui.events import GenerationFinished, RunFinished, SamplesDiscarded
 from lsc_tui.loop.pipelines import get_pipeline
 from lsc_tui.loop.prompts import generator_messages
@@ -143,3 +143,29 @@ def test_done_stops_a_batch_and_changes_no_sample_before_it(
     assert sum(s.completion_tokens for s in stats) < sum(
         s.completion_tokens for s in whole_stats
     )
+
+
+def test_a_batch_copies_the_prompt_the_engine_just_answered(
+    engine: LlamaEngine, mbpp_cache: Path
+) -> None:
+    task17 = generator_messages(load_mbpp_task(17), "")
+    task18 = generator_messages(load_mbpp_task(18), "")
+    params = [
+        SamplingParams(max_tokens=64, temperature=0.8, top_p=0.95, seed=seed)
+        for seed in (5, 6)
+    ]
+    engine.reset_cache()
+    collect(engine, task18, params)
+    cold = collect(engine, task17, params)
+    cold_stats = engine.last_sample_stats[0]
+    # The engine's own context answers task 17; the batch context holds task 18.
+    greedy = SamplingParams(max_tokens=8, temperature=0.0)
+    "".join(engine.stream(task17, greedy))
+    collect(engine, task18, params)
+    warm = collect(engine, task17, params)
+    warm_stats = engine.last_sample_stats[0]
+    # The copied cache holds what decoding the prompt would: the same samples.
+    assert warm == cold
+    body = warm_stats.prompt_tokens - 1
+    assert warm_stats.cached_tokens == body // PROMPT_CHUNK * PROMPT_CHUNK
+    assert cold_stats.cached_tokens < warm_stats.cached_tokens

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lsc_tui.engine.batch import shared_chunks
 from lsc_tui.engine.llama import (
     CHATML_TEMPLATE,
     DEEPSEEK_CODER_TEMPLATE,
@@ -14,8 +15,6 @@ from lsc_tui.engine.llama import (
     PROMPT_CHUNK,
     _fallback_template,
     _fold_system_into_user,
-    _longest_common_prefix,
-    _reusable_prefix,
     _split_at_stop,
     check_gguf_header,
 )
@@ -54,22 +53,21 @@ def test_split_at_stop_never_leaks_a_stop_string_across_pieces() -> None:
     assert emitted == "def f(): return 1"
 
 
-def test_reuse_stops_at_a_chunk_boundary_and_leaves_a_token_to_decode() -> None:
+def test_reuse_keeps_whole_shared_chunks_of_the_prompt() -> None:
     chunk = PROMPT_CHUNK
-    assert _reusable_prefix(0, 100) == 0
-    assert _reusable_prefix(chunk - 1, 500) == 0
-    assert _reusable_prefix(chunk + 10, 500) == chunk
-    assert _reusable_prefix(3 * chunk, 500) == 3 * chunk
-    # A fully cached prompt of whole chunks still decodes its last chunk.
-    assert _reusable_prefix(2 * chunk, 2 * chunk) == chunk
-    assert _reusable_prefix(2 * chunk + 5, 2 * chunk + 5) == 2 * chunk
-
-
-def test_longest_common_prefix() -> None:
-    assert _longest_common_prefix([1, 2, 3, 4], [1, 2, 9]) == 2
-    assert _longest_common_prefix([1, 2], [1, 2, 3]) == 2
-    assert _longest_common_prefix([], [1]) == 0
-    assert _longest_common_prefix([5], [1]) == 0
+    prompt = list(range(500))
+    assert shared_chunks([], prompt, chunk) == 0
+    assert shared_chunks(prompt[: chunk - 1], prompt, chunk) == 0
+    assert shared_chunks(prompt[: chunk + 10], prompt, chunk) == chunk
+    # Held tokens past the first difference do not count.
+    assert (
+        shared_chunks(
+            [*prompt[: 2 * chunk + 3], -1, *prompt[2 * chunk + 4 :]], prompt, chunk
+        )
+        == 2 * chunk
+    )
+    assert shared_chunks(prompt, prompt[: 3 * chunk], chunk) == 3 * chunk
+    assert shared_chunks([7, *prompt[1:]], prompt, chunk) == 0
 
 
 def test_fold_system_into_user_keeps_the_instructions() -> None:

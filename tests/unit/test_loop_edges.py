@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterator, Sequence
 
+from lsc_tui.engine.base import ChatMessage, SamplingParams
 from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
 from lsc_tui.events import (
     CandidateSelected,
@@ -148,12 +151,15 @@ def test_later_repair_turns_are_samples_drawn_in_one_batch() -> None:
     pipeline = make_pipeline("select", max_iters=8, edge_repair=4, sample_batch=4)
     engine = BatchingEngine([CRASHY, CRASHY, WRONG, FIXED, CHANGED])
     events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
-    # Turn 1 is greedy and streamed alone; turns 2-4 are one batch of 3 samples,
-    # seeded one apart and drawn at the sampling temperature.
+    # The four turns are one batch: turn 1 greedy, with the generator's own
+    # settings, heads turns 2-4, samples seeded one apart at the sampling
+    # temperature.
     assert len(engine.batches) == 1
-    batch = engine.batches[0]
-    assert [p.temperature for p in batch] == [pipeline.sample_temperature] * 3
-    assert [p.seed - batch[0].seed for p in batch] == [0, 1, 2]
+    greedy, *samples = engine.batches[0]
+    assert greedy == pipeline.roles["generator"].sampling
+    assert [p.temperature for p in samples] == [pipeline.sample_temperature] * 3
+    assert [p.seed - samples[0].seed for p in samples] == [0, 1, 2]
+    assert samples[0].seed == greedy.seed + 3  # turn 2 of a run that repairs at 1
     # Every turn repairs candidate 1 from the same conversation.
     repairs = [e for e in events if isinstance(e, GenerationFinished)][1:]
     assert len(repairs) == 3
@@ -180,8 +186,9 @@ def test_samples_drawn_ahead_of_a_crashing_pass_are_not_taken_as_repairs() -> No
     # Samples 3-4 go when the repair turns begin, and the last turn, drawn in
     # the repairs' batch, when turn 2 is kept.
     assert [(e.iteration, e.count) for e in discarded] == [(2, 2), (4, 1)]
-    # Repair turn 1 (greedy) still crashes; turns 2-3 are a new batch of repairs.
-    assert [len(b) for b in engine.batches] == [3, 2]
+    # The 3 repair turns are a new batch: turn 1 (greedy) still crashes, turn 2
+    # is kept.
+    assert [len(b) for b in engine.batches] == [3, 3]
     repairs = [e for e in events if isinstance(e, GenerationFinished)][2:]
     assert all("rotate([], 1)" in e.prompt for e in repairs)
     selected = _selected(events)
@@ -193,8 +200,8 @@ def test_when_no_repair_turn_is_kept_the_candidate_stands() -> None:
     pipeline = make_pipeline("select", max_iters=8, edge_repair=3, sample_batch=4)
     engine = BatchingEngine([CRASHY, WRONG, CHANGED, CRASHY])
     events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
-    # Only the 2 turns left after the greedy one are drawn, not a batch of 4.
-    assert [len(b) for b in engine.batches] == [2]
+    # Only the 3 repair turns allowed are drawn, not a batch of 4.
+    assert [len(b) for b in engine.batches] == [3]
     assert sum(isinstance(e, GenerationFinished) for e in events) == 4
     selected = _selected(events)
     assert selected.candidate == 1
@@ -248,7 +255,32 @@ def test_a_batch_of_repair_turns_stops_at_the_first_kept_repair() -> None:
     engine = BatchingEngine([CRASHY, CRASHY, FIXED, slow, slow])
     events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
     assert _selected(events).candidate == 3
-    # Turn 2 (the batch's first sample) is kept as it ends: turns 3-4 stop there.
-    assert engine.cut == [1, 2]
+    # Turn 2 (the batch's first sample, after the greedy turn) is kept as it
+    # ends: turns 3-4 stop there.
+    assert engine.cut == [2, 3]
     checks = [(e.iteration, e.crashed) for e in events if isinstance(e, EdgesChecked)]
     assert checks == [(1, 1), (2, 1), (3, 0)]
+
+
+def test_without_batching_the_greedy_repair_turn_is_streamed_greedy() -> None:
+    class Recording(ScriptedEngine):
+        def __init__(self, replies: list[str]) -> None:
+            super().__init__(replies)
+            self.params: list[SamplingParams] = []
+
+        def stream(
+            self,
+            messages: Sequence[ChatMessage],
+            params: SamplingParams,
+            cancel: threading.Event | None = None,
+        ) -> Iterator[str]:
+            self.params.append(params)
+            return super().stream(messages, params, cancel)
+
+    pipeline = make_pipeline("select", max_iters=8, edge_repair=2, sample_batch=4)
+    engine = Recording([CRASHY, CRASHY, FIXED])
+    events = list(run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox()))
+    assert _selected(events).candidate == 3
+    greedy = pipeline.roles["generator"].sampling
+    assert engine.params[:2] == [greedy, greedy]  # the candidate, repair turn 1
+    assert engine.params[2].temperature == pipeline.sample_temperature
