@@ -6,7 +6,8 @@ others, zero, a negative number (``rotate_right([], 0)`` dividing by zero). So a
 passing candidate also runs on boundary variants of the visible test's arguments
 and on the consensus probes (``loop.probes``). When it raises or hangs on some,
 the generator gets repair turns with those calls (``[edges] repair``: the first
-greedy, the others sampled), and a repair replaces the candidate only when it
+greedy, the others sampled, drawn together in one batch where the engine batches
+samples), and a repair replaces the candidate only when it
 passes the visible tests, stops crashing on at least one of those calls, and
 returns exactly what the candidate returned on every other one; the first such
 repair ends the turns. Only the visible tests' arguments feed this; no expected
