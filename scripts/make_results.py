@@ -14,8 +14,9 @@ import argparse
 import datetime as dt
 import json
 import shlex
+import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -271,7 +272,9 @@ def bench_section(
     lines += matched_time_lines(matched)
     if name == SCORING_GROUP:
         lines += scoring_lines(paths[0].parent / SCORING_FILE, records, matched)
-        lines += batch_stop_lines(paths[0].parent / STOP_FILE, matched)
+        lines += batch_stop_lines(
+            paths[0].parent / STOP_FILE, matched, stopped_tasks(by_file)
+        )
     lines += select_sources(records)
     lines += edge_lines(records)
     lines += budget_lines(list(by_file.values()), matched)
@@ -451,10 +454,53 @@ def scoring_lines(
     ]
 
 
-def batch_stop_lines(stop_file: Path, matched: Sequence[MatchedTime]) -> list[str]:
+STOP_COMMIT = "f6c045b"
+"""The commit from which `select` stops a sample batch at its kept sample."""
+
+
+def has_batch_stop(
+    meta: Mapping[str, Any], stop_commit: str = STOP_COMMIT, repo: Path = ROOT
+) -> bool:
+    """Whether a run's bench code (``LSC_BENCH_CODE=git-<sha>[+...]``) already
+    stops batches: its commit descends from ``stop_commit``. False when git
+    cannot tell (no such commit here), so the estimate is then still shown."""
+    code = str(meta.get("env", {}).get("LSC_BENCH_CODE", ""))
+    if not code.startswith("git-"):
+        return False
+    sha = code.removeprefix("git-").split("+")[0]
+    try:
+        check = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", stop_commit, sha],
+            cwd=repo,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return check.returncode == 0
+
+
+def stopped_tasks(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> set[int]:
+    """The tasks whose latest `select` record comes from a run that stops batches
+    (later files replace earlier ones, as everywhere on the page)."""
+    source: dict[int, Path] = {}
+    for path, file_records in by_file.items():
+        for record in file_records:
+            if record.get("pipeline") == "select":
+                source[mbpp_number(record["task_id"])] = path
+    with_stop = {
+        path for path in set(source.values()) if has_batch_stop(read_meta(path))
+    }
+    return {task for task, path in source.items() if path in with_stop}
+
+
+def batch_stop_lines(
+    stop_file: Path, matched: Sequence[MatchedTime], stopped: Collection[int] = ()
+) -> list[str]:
     """What stopping batches at the kept sample saves (``bench_batch_stop.py``,
     observed in runs on one machine), and `select`'s time ratio were its share
-    saved on the records of the same tasks: an estimate, said as one."""
+    saved on the records of the same tasks that were made without the stop
+    (``stopped`` lists those made with it): an estimate, said as one."""
     timed = [m for m in matched if m.pipeline == "select"]
     if not stop_file.exists() or not timed:
         return []
@@ -464,11 +510,7 @@ def batch_stop_lines(stop_file: Path, matched: Sequence[MatchedTime]) -> list[st
         return []
     tasks = [int(row["task"]) for row in data["runs"]]
     share = summary["saved"] / summary["seconds"]
-    select = sum(timed[0].task_seconds.values())
-    one_shot = select / timed[0].matched_ratio
-    on_tasks = sum(timed[0].task_seconds.get(t, 0.0) for t in tasks)
-    estimate = (select - share * on_tasks) / one_shot
-    return [
+    observed = (
         "Stopping a batch once its kept sample is known (the samples after it "
         "are discarded anyway) was measured by observing the stop instead of "
         f"applying it (`benchmarks/bench_batch_stop.py`, `{_relative(stop_file)}`): "
@@ -479,11 +521,26 @@ def batch_stop_lines(stop_file: Path, matched: Sequence[MatchedTime]) -> list[st
         "samples were still decoding then (in the others the kept sample ended "
         "last): the stop saves "
         f"{summary['saved']:.0f} s of "
-        f"those runs' {summary['seconds']:.0f} s ({100 * share:.1f}%). That "
-        "machine's candidates were not all the recorded ones (greedy decoding "
-        "differs across CPUs), so the records above were not re-run; the same "
-        "share of the records' time on those tasks would put `select` at "
-        f"{estimate:.2f}x one-shot's time at matched speed, not "
+        f"those runs' {summary['seconds']:.0f} s ({100 * share:.1f}%)."
+    )
+    unstopped = [t for t in tasks if t in timed[0].task_seconds and t not in stopped]
+    if not unstopped:
+        return [
+            f"{observed} The records above were made with the stop, so their "
+            f"{timed[0].matched_ratio:.2f}x one-shot's time at matched speed "
+            "already includes it.",
+            "",
+        ]
+    select = sum(timed[0].task_seconds.values())
+    one_shot = select / timed[0].matched_ratio
+    on_tasks = sum(timed[0].task_seconds[t] for t in unstopped)
+    estimate = (select - share * on_tasks) / one_shot
+    return [
+        f"{observed} That machine's candidates were not all the recorded ones "
+        "(greedy decoding differs across CPUs), so the records above were not "
+        f"re-run; the same share of the records' time on the {len(unstopped)} of "
+        "those tasks whose records were made without the stop would put `select` "
+        f"at {estimate:.2f}x one-shot's time at matched speed, not "
         f"{timed[0].matched_ratio:.2f}x (an estimate, not a measured ratio).",
         "",
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -425,3 +427,51 @@ def test_the_batch_stop_saving_is_applied_to_the_records_as_an_estimate(
     # 10% of tasks 1-2's 60 s is 6 s off select's 100 s: 94 / (100 / 3) = 2.82x.
     assert "put `select` at 2.82x one-shot's time at matched speed, not 3.00x" in text
     assert module.batch_stop_lines(tmp_path / "missing.json", matched) == []
+    # Task 1's record already stops batches: only task 2's 30 s gets the share,
+    # 97 / (100 / 3) = 2.91x.
+    text = " ".join(module.batch_stop_lines(stop, matched, {1}))
+    assert "the 1 of those tasks whose records were made without the stop" in text
+    assert "put `select` at 2.91x one-shot's time at matched speed" in text
+    # Every such record stops batches: the saving is not counted twice.
+    text = " ".join(module.batch_stop_lines(stop, matched, {1, 2}))
+    assert "the stop saves 20 s of those runs' 200 s (10.0%)" in text
+    assert "made with the stop, so their 3.00x" in text
+    assert "estimate" not in text
+
+
+def test_a_run_has_the_batch_stop_when_its_commit_descends_from_it(
+    tmp_path: Path,
+) -> None:
+    """The bench code's commit, read with git, says whether a run stops batches."""
+    module = load_script()
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(tmp_path), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={
+                **os.environ,
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@t",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@t",
+            },
+        )
+        return done.stdout.strip()
+
+    git("init", "-q")
+    shas = []
+    for n in range(3):
+        git("commit", "-q", "--allow-empty", "-m", str(n))
+        shas.append(git("rev-parse", "--short", "HEAD"))
+    before, stop, after = shas
+
+    def has(code: str) -> bool:
+        meta = {"env": {"LSC_BENCH_CODE": code}}
+        return bool(module.has_batch_stop(meta, stop, tmp_path))
+
+    assert has(f"git-{after}") and has(f"git-{stop}+working-tree")
+    assert not has(f"git-{before}")
+    assert not has("git-0000000") and not has("unknown")
