@@ -112,7 +112,8 @@ def _matched(
     counts: dict[int, tuple[int, Mapping[str, Any]]] = {}  # task -> (file, record)
     matched: dict[int, float] = {}  # task -> seconds at the baseline's speed
     roots: dict[int, Mapping[str, Any]] = {}  # task -> its last record not extended
-    extensions: list[Extension] = []
+    extensions: dict[int, Extension] = {}  # file index -> its extension
+    chains: dict[int, list[int]] = {}  # task -> files extending its last root
     for index, records in enumerate(files):
         rows = [r for r in records if r["pipeline"] == pipeline]
         plain = [r for r in rows if "replayed" not in r]
@@ -124,6 +125,7 @@ def _matched(
             for row in plain:
                 counts[_key(row)] = (index, row)
                 roots[_key(row)] = row
+                chains[_key(row)] = []
                 matched[_key(row)] = compute_seconds(row) * found[0]
         extended = [r for r in rows if "replayed" in r]
         if not extended:
@@ -146,10 +148,11 @@ def _matched(
             return None
         speed = (new[0] / new[1]) / (old[0] / old[1])
         factors[index] = factors[earlier.pop()] * speed
-        extensions.append(Extension(tasks=len(extended), speed=speed))
+        extensions[index] = Extension(tasks=len(extended), speed=speed)
         for row in extended:
             added = float(row.get("new_seconds", 0.0)) * factors[index]
             matched[_key(row)] += added
+            chains[_key(row)].append(index)
             counts[_key(row)] = (index, row)
     tasks = [t for t in counts if t in base]
     base_seconds = sum(compute_seconds(base[t]) for t in tasks)
@@ -163,7 +166,12 @@ def _matched(
         matched_ratio=sum(matched[t] for t in tasks) / base_seconds,
         calibration_tasks=calibration[1],
         speed_factor=calibration[0],
-        extensions=tuple(extensions),
+        # Only the extensions still in the time: a later plain run replaces them.
+        extensions=tuple(
+            ext
+            for index, ext in extensions.items()
+            if any(index in chains[t] for t in tasks)
+        ),
         task_seconds={t: matched[t] for t in tasks},
     )
 

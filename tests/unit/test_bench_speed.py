@@ -111,3 +111,22 @@ def test_an_extension_of_an_extension_chains_the_calibration() -> None:
     # An extension whose earlier record is missing cannot be calibrated.
     assert matched_times([one_shot(), first, twice]) == []
     assert matched_times([one_shot(), twice]) == []
+
+
+def test_an_extension_a_later_plain_run_replaces_is_not_reported() -> None:
+    """A fresh run of the same tasks leaves no extension in the time."""
+    first = [
+        rec(t, "select", 6.0, [it(f"c{t}", 40, 4.0), it("s", 100, 2.0)]) for t in TASKS
+    ]
+    extension = [
+        {
+            **rec(1, "select", 14.0, [it("c1", 40, 0.0), it("s", 100, 0.0)]),
+            "replayed": 2,
+            "new_seconds": 8.0,
+        }
+    ]
+    extension[0]["iterations"].append(it("n", 100, 4.0))
+    again = [rec(t, "select", 5.0, [it(f"c{t}", 40, 4.0)]) for t in TASKS]
+    [entry] = matched_times([one_shot(), first, extension, again])
+    assert entry.extensions == ()
+    assert entry.task_seconds == {t: 5.0 for t in TASKS}
