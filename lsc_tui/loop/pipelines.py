@@ -90,6 +90,10 @@ class Pipeline:
     prompt (``prompts.plan_messages``: a few lines of plan, then the code), drawn
     only when every candidate of the task prompt before them failed the visible
     tests. Different wording, not more of the same samples."""
+    concise_samples: bool = False
+    """``select`` only: the samples (not the greedy candidate, not the repair
+    turns) are asked for code without comments or docstrings
+    (``prompts.CONCISE_INSTRUCTION``), so they are shorter to generate."""
     sample_batch: int = 1
     """``select`` only: draw this many samples side by side in one llama.cpp batch
     (``engine.batch``), then check them in order. Above 1 the samples after the
@@ -179,6 +183,11 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         raise RecipeError(f"{where}: sampling.batch must be a whole number 1-8")
     if batch > 1 and kind != "select":
         raise RecipeError(f"{where}: sampling.batch applies to kind select only")
+    concise = sampling.get("concise", False)
+    if not isinstance(concise, bool):
+        raise RecipeError(f"{where}: sampling.concise must be true or false")
+    if concise and kind != "select":
+        raise RecipeError(f"{where}: sampling.concise applies to kind select only")
     support = _select_count(data, "consensus", "support", kind, where)
     rounds = _select_count(data, "repair", "rounds", kind, where)
     asserts = _select_count(data, "tester", "asserts", kind, where)
@@ -219,6 +228,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         edge_repair=edge_repair,
         plan_samples=plan,
         sample_batch=batch,
+        concise_samples=concise,
     )
 
 

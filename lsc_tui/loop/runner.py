@@ -437,10 +437,11 @@ class _Loop:
                 top_p=self.pipeline.sample_top_p,
                 seed=params.seed + self.iteration,
             )
+        concise = self.pipeline.concise_samples
         if sampling and self.planning():
-            messages = prompts.plan_messages(self.task, family)
+            messages = prompts.plan_messages(self.task, family, concise)
         elif sampling:
-            messages = prompts.generator_messages(self.task, family)
+            messages = prompts.generator_messages(self.task, family, concise=concise)
         else:
             instruction = (
                 prompts.EDGE_INSTRUCTION
