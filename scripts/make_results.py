@@ -33,7 +33,7 @@ from lsc_tui.bench.report import (  # noqa: E402
     summarize,
 )
 from lsc_tui.bench.runner import mbpp_number, read_records  # noqa: E402
-from lsc_tui.bench.speed import MatchedTime, matched_times  # noqa: E402
+from lsc_tui.bench.speed import WINDOW, MatchedTime, matched_times  # noqa: E402
 from lsc_tui.loop.edges import (  # noqa: E402
     CHANGES_RESULTS,
     FAILS_VISIBLE,
@@ -371,7 +371,9 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
         "candidate is greedy with one-shot's prompt, and where its code equals "
         "one-shot's, both runs did the same work; an extended run's new samples "
         "are timed against the samples of the run it extends, on the same tasks. "
-        "Scaled to one-shot's speed:",
+        "The speed also changes within a run, so each run is calibrated in windows "
+        f"of {WINDOW} identical candidates in the order it ran, each record at its "
+        "window's factor. Scaled to one-shot's speed:",
         "",
         "| pipeline | tasks | time (raw) | time at one-shot's speed | calibration |",
         "|---|---|---|---|---|",
@@ -381,6 +383,11 @@ def matched_time_lines(matched: Sequence[MatchedTime]) -> list[str]:
             f"{entry.calibration_tasks} identical greedy candidates; one-shot's run "
             f"took {entry.speed_factor:.2f}x as long for them"
         )
+        factors = entry.window_factors
+        if len(factors) > 1:
+            how += (
+                f" ({len(factors)} windows, {min(factors):.2f}x to {max(factors):.2f}x)"
+            )
         for extension in entry.extensions:
             how += (
                 f"; {extension.tasks} extended tasks' new samples decoded at "

@@ -18,6 +18,11 @@ The records carry their own calibration, with no extra run:
   samples over those of the earlier samples, pooled over the extended tasks, put
   the new seconds (``new_seconds``) at the earlier run's speed first.
 
+The machine's speed can also change within a run (one `select` run here decoded
+at half one-shot's speed for its first half and at one-shot's for the rest), so a
+run's records are calibrated in windows of ``WINDOW`` identical candidates, in
+the order the run wrote them, each record at its window's factor.
+
 Scaling a whole run by its generation speed assumes the rest of its time (sandbox,
 prompt processing) slowed alike, which holds when the machine as a whole was slower.
 """
@@ -33,6 +38,9 @@ from lsc_tui.bench.runner import mbpp_number
 
 MIN_CALIBRATION = 10
 """Fewest identical first candidates that calibrate a run; fewer give no ratio."""
+WINDOW = 20
+"""Identical first candidates per calibration window within a run; a last window
+with fewer joins the one before it."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class MatchedTime:
     extensions: tuple[Extension, ...] = ()
     task_seconds: Mapping[int, float] = field(default_factory=dict, repr=False)
     """Each task's seconds at the baseline's speed."""
+    window_factors: tuple[float, ...] = ()
+    """The factor of each calibration window of the latest records' runs."""
 
 
 def _key(record: Mapping[str, Any]) -> int:
@@ -79,27 +89,58 @@ def _timed(iterations: Iterable[Mapping[str, Any]]) -> tuple[float, float]:
     return tokens, seconds
 
 
+def _identical(
+    row: Mapping[str, Any], base: Mapping[int, Mapping[str, Any]]
+) -> tuple[float, float] | None:
+    """(run's, baseline's) generation seconds when ``row``'s greedy code is the
+    baseline's, else None."""
+    other = base.get(_key(row))
+    first, other_first = _first(row), other and _first(other)
+    if not first or not other_first or first.get("code") != other_first.get("code"):
+        return None
+    seconds = float(first.get("gen_seconds", 0))
+    base_seconds = float(other_first.get("gen_seconds", 0))
+    if seconds <= 0 or base_seconds <= 0:
+        return None
+    return seconds, base_seconds
+
+
 def _speed_factor(
     rows: Iterable[Mapping[str, Any]], base: Mapping[int, Mapping[str, Any]]
 ) -> tuple[float, int] | None:
     """Baseline's over the run's generation seconds for identical greedy code."""
-    mine = theirs = 0.0
-    count = 0
-    for row in rows:
-        other = base.get(_key(row))
-        first, other_first = _first(row), other and _first(other)
-        if not first or not other_first or first.get("code") != other_first.get("code"):
-            continue
-        seconds = float(first.get("gen_seconds", 0))
-        base_seconds = float(other_first.get("gen_seconds", 0))
-        if seconds <= 0 or base_seconds <= 0:
-            continue
-        mine += seconds
-        theirs += base_seconds
-        count += 1
-    if count < MIN_CALIBRATION or mine <= 0:
+    pairs = [p for p in (_identical(row, base) for row in rows) if p]
+    mine = sum(p[0] for p in pairs)
+    if len(pairs) < MIN_CALIBRATION or mine <= 0:
         return None
-    return theirs / mine, count
+    return sum(p[1] for p in pairs) / mine, len(pairs)
+
+
+def _window_factors(
+    rows: Sequence[Mapping[str, Any]], base: Mapping[int, Mapping[str, Any]]
+) -> tuple[list[float], list[float]]:
+    """Each row's factor, and each window's: the rows in run order, cut after
+    every ``WINDOW`` identical candidates (a short last window joins the one
+    before). Call only when ``_speed_factor`` calibrates the rows."""
+    windows: list[list[Any]] = [[0, 0.0, 0.0, 0]]  # [rows, mine, theirs, identical]
+    for row in rows:
+        if windows[-1][3] >= WINDOW:
+            windows.append([0, 0.0, 0.0, 0])
+        window = windows[-1]
+        window[0] += 1
+        pair = _identical(row, base)
+        if pair:
+            window[1] += pair[0]
+            window[2] += pair[1]
+            window[3] += 1
+    if len(windows) > 1 and windows[-1][3] < WINDOW:
+        last = windows.pop()
+        windows[-1] = [a + b for a, b in zip(windows[-1], last, strict=True)]
+    factors = [theirs / mine for _, mine, theirs, _ in windows]
+    per_row = [
+        f for (count, *_), f in zip(windows, factors, strict=True) for _ in range(count)
+    ]
+    return per_row, factors
 
 
 def _matched(
@@ -112,6 +153,8 @@ def _matched(
     counts: dict[int, tuple[int, Mapping[str, Any]]] = {}  # task -> (file, record)
     matched: dict[int, float] = {}  # task -> seconds at the baseline's speed
     roots: dict[int, Mapping[str, Any]] = {}  # task -> its last record not extended
+    windows: dict[int, list[float]] = {}  # file index -> its windows' factors
+    root_file: dict[int, int] = {}  # task -> the file of its root record
     extensions: dict[int, Extension] = {}  # file index -> its extension
     chains: dict[int, list[int]] = {}  # task -> files extending its last root
     for index, records in enumerate(files):
@@ -122,11 +165,13 @@ def _matched(
             if found is None:
                 return None
             factors[index] = found[0]
-            for row in plain:
+            per_row, windows[index] = _window_factors(plain, base)
+            for row, factor in zip(plain, per_row, strict=True):
                 counts[_key(row)] = (index, row)
                 roots[_key(row)] = row
+                root_file[_key(row)] = index
                 chains[_key(row)] = []
-                matched[_key(row)] = compute_seconds(row) * found[0]
+                matched[_key(row)] = compute_seconds(row) * factor
         extended = [r for r in rows if "replayed" in r]
         if not extended:
             continue
@@ -171,6 +216,12 @@ def _matched(
             ext
             for index, ext in extensions.items()
             if any(index in chains[t] for t in tasks)
+        ),
+        window_factors=tuple(
+            factor
+            for index, factors_of in windows.items()
+            if any(root_file[t] == index for t in tasks)
+            for factor in factors_of
         ),
         task_seconds={t: matched[t] for t in tasks},
     )

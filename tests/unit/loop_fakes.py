@@ -47,6 +47,7 @@ def make_pipeline(
     sample_batch: int = 1,
     edge_repair: int = 0,
     plan_samples: int = 0,
+    concise_samples: bool = False,
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -65,6 +66,7 @@ def make_pipeline(
         sample_batch=sample_batch,
         edge_repair=edge_repair,
         plan_samples=plan_samples,
+        concise_samples=concise_samples,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lsc_tui.bench.speed import MIN_CALIBRATION, matched_times
+from lsc_tui.bench.speed import MIN_CALIBRATION, WINDOW, matched_times
 
 
 def it(code: str, tokens: int, seconds: float) -> dict[str, Any]:
@@ -130,3 +130,23 @@ def test_an_extension_a_later_plain_run_replaces_is_not_reported() -> None:
     [entry] = matched_times([one_shot(), first, extension, again])
     assert entry.extensions == ()
     assert entry.task_seconds == {t: 5.0 for t in TASKS}
+
+
+def test_a_speed_change_within_a_run_is_calibrated_window_by_window() -> None:
+    """The run's first window decoded at half speed, its second at full speed;
+    its first tasks also did 4x one-shot's work, its last tasks 1x."""
+    tasks = range(1, 2 * WINDOW + 1)
+    base = [rec(t, "one-shot", 4.0, [it(f"c{t}", 40, 4.0)]) for t in tasks]
+    slow = [rec(t, "select", 32.0, [it(f"c{t}", 40, 8.0)]) for t in tasks[:WINDOW]]
+    fast = [rec(t, "select", 4.0, [it(f"c{t}", 40, 4.0)]) for t in tasks[WINDOW:]]
+    [entry] = matched_times([base, slow + fast])
+    assert entry.window_factors == pytest.approx((0.5, 1.0))
+    assert entry.task_seconds == pytest.approx(
+        {t: 16.0 if t <= WINDOW else 4.0 for t in tasks}
+    )
+    # (20 x 16 + 20 x 4) / 160 = 2.5x; one pooled factor (160 / 240) says 3.0x.
+    assert entry.speed_factor == pytest.approx(160 / 240)
+    assert entry.matched_ratio == pytest.approx(2.5)
+    # A last window short of WINDOW identical candidates joins the one before.
+    [short] = matched_times([base, (slow + fast)[: WINDOW + MIN_CALIBRATION]])
+    assert len(short.window_factors) == 1
