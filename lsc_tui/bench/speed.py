@@ -122,25 +122,21 @@ def _window_factors(
     """Each row's factor, and each window's: the rows in run order, cut after
     every ``WINDOW`` identical candidates (a short last window joins the one
     before). Call only when ``_speed_factor`` calibrates the rows."""
-    windows: list[list[Any]] = [[0, 0.0, 0.0, 0]]  # [rows, mine, theirs, identical]
-    for row in rows:
-        if windows[-1][3] >= WINDOW:
-            windows.append([0, 0.0, 0.0, 0])
-        window = windows[-1]
-        window[0] += 1
-        pair = _identical(row, base)
+    pairs = [_identical(row, base) for row in rows]
+    seen = 0
+    window_of: list[int] = []
+    for pair in pairs:
+        window_of.append(seen // WINDOW)
+        seen += pair is not None
+    last = max(seen // WINDOW - 1, 0)
+    window_of = [min(w, last) for w in window_of]
+    sums = [[0.0, 0.0] for _ in range(last + 1)]  # [run's, baseline's] seconds
+    for w, pair in zip(window_of, pairs, strict=True):
         if pair:
-            window[1] += pair[0]
-            window[2] += pair[1]
-            window[3] += 1
-    if len(windows) > 1 and windows[-1][3] < WINDOW:
-        last = windows.pop()
-        windows[-1] = [a + b for a, b in zip(windows[-1], last, strict=True)]
-    factors = [theirs / mine for _, mine, theirs, _ in windows]
-    per_row = [
-        f for (count, *_), f in zip(windows, factors, strict=True) for _ in range(count)
-    ]
-    return per_row, factors
+            sums[w][0] += pair[0]
+            sums[w][1] += pair[1]
+    factors = [theirs / mine for mine, theirs in sums]
+    return [factors[w] for w in window_of], factors
 
 
 def _matched(
