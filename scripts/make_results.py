@@ -556,6 +556,8 @@ def batch_stop_lines(
 ANCHOR_RUNS = {
     "plus378-select.jsonl": "first visible pass in 7 candidates (the anchor's "
     "strategy: `select`'s first run, one by one, before batches and the edge check)",
+    "plus378-selects-amd.jsonl": "the same code without concise samples (`select`'s "
+    "full run on one machine, before `[sampling] concise`; raw time)",
 }
 """Bench files that ran an anchor of DESIGN.md's "Reference baselines" under the
 name `select`; later files replace their records, so `select` is also paired
