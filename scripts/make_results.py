@@ -559,9 +559,10 @@ ANCHOR_RUNS = {
     "plus378-selects-amd.jsonl": "the same code without concise samples (`select`'s "
     "full run on one machine, before `[sampling] concise`; raw time)",
 }
-"""Bench files that ran an anchor of DESIGN.md's "Reference baselines" under the
-name `select`; later files replace their records, so `select` is also paired
-against each on its own."""
+"""Bench files run under the name `select` that stand for something else: an
+anchor of DESIGN.md's "Reference baselines", or `select` before an ingredient it
+now has. Later files replace their records, so `select` is also paired against
+each on its own."""
 
 
 def anchor_runs(

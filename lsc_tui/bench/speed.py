@@ -148,9 +148,8 @@ def _matched(
     factors: dict[int, float] = {}  # file index -> its seconds' factor to baseline
     counts: dict[int, tuple[int, Mapping[str, Any]]] = {}  # task -> (file, record)
     matched: dict[int, float] = {}  # task -> seconds at the baseline's speed
-    roots: dict[int, Mapping[str, Any]] = {}  # task -> its last record not extended
+    roots: dict[int, tuple[int, Mapping[str, Any]]] = {}  # task -> last unextended
     windows: dict[int, list[float]] = {}  # file index -> its windows' factors
-    root_file: dict[int, int] = {}  # task -> the file of its root record
     extensions: dict[int, Extension] = {}  # file index -> its extension
     chains: dict[int, list[int]] = {}  # task -> files extending its last root
     for index, records in enumerate(files):
@@ -164,8 +163,7 @@ def _matched(
             per_row, windows[index] = _window_factors(plain, base)
             for row, factor in zip(plain, per_row, strict=True):
                 counts[_key(row)] = (index, row)
-                roots[_key(row)] = row
-                root_file[_key(row)] = index
+                roots[_key(row)] = (index, row)
                 chains[_key(row)] = []
                 matched[_key(row)] = compute_seconds(row) * factor
         extended = [r for r in rows if "replayed" in r]
@@ -197,7 +195,7 @@ def _matched(
             counts[_key(row)] = (index, row)
     tasks = [t for t in counts if t in base]
     base_seconds = sum(compute_seconds(base[t]) for t in tasks)
-    calibration = _speed_factor(roots.values(), base)
+    calibration = _speed_factor([row for _, row in roots.values()], base)
     if not tasks or base_seconds <= 0 or calibration is None:
         return None
     return MatchedTime(
@@ -216,7 +214,7 @@ def _matched(
         window_factors=tuple(
             factor
             for index, factors_of in windows.items()
-            if any(root_file[t] == index for t in tasks)
+            if any(roots[t][0] == index for t in tasks)
             for factor in factors_of
         ),
         task_seconds={t: matched[t] for t in tasks},
