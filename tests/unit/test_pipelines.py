@@ -127,10 +127,12 @@ def test_edges_table_takes_up_to_8_repairs_and_only_the_first_pass_rule() -> Non
             parse_pipeline({**base, "edges": {"repair": 1}, **other}, "x")
 
 
-def test_select_draws_its_plan_candidates_after_13_from_the_task_prompt() -> None:
-    """The shipped recipe: 13 task-prompt candidates, then 4 plan-prompt ones."""
+def test_select_draws_all_17_candidates_from_the_task_prompt() -> None:
+    """The shipped recipe: 17 task-prompt candidates (greedy, then four batches of
+    4 concise samples), no plan prompt."""
     from lsc_tui.loop.pipelines import get_pipeline
 
     select = get_pipeline("select")
-    assert (select.max_iters, select.plan_samples) == (17, 4)
-    assert select.max_iters - select.plan_samples == 13
+    assert (select.max_iters, select.plan_samples) == (17, 0)
+    assert (select.sample_batch, select.concise_samples) == (4, True)
+    assert (select.max_iters - 1) % select.sample_batch == 0
