@@ -12,21 +12,32 @@ and seconds; each is checked to get the recorded visible verdict again. A record
 (``new_seconds``; replays take none); when the machine runs slower than it did for
 the committed run, that overstates the time a single run would take.
 
+``--keep K`` replays only a record's first K candidates, where none of them
+passed the visible tests, and draws the rest with the recipe as it is now: how a
+change to the candidates past K (say, concise samples instead of the plan
+prompt's) does on the same first K. Such a record's ``seconds`` keeps the share of
+the committed run's time its first K took (``lsc_tui.bench.speed.kept_share``).
+Samples are drawn in batches of the recipe's ``[sampling] batch``, the replayed
+ones included, so K must end a batch (1, 5, 9, 13... for batches of 4).
+
 Hidden tests score the final code after each run, exactly as the bench does.
 
 Usage: LSC_HOME=... python benchmarks/bench_sample_budget.py RECORDS.jsonl \
-       --max-iters 13 [--limit N] --out rows.jsonl
+       --max-iters 13 [--keep K] [--tasks 1,2] [--limit N] --out rows.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lsc_tui.bench.report import compute_seconds
 from lsc_tui.bench.runner import bench_record, read_records
 
 
@@ -34,11 +45,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=Path)
     parser.add_argument("--max-iters", type=int, default=13)
+    parser.add_argument("--keep", type=int, default=0, help="replay only K")
+    parser.add_argument("--tasks", default="", help="only these MBPP numbers")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
+    from lsc_tui.bench.speed import kept_share
+    from lsc_tui.engine.fake import BatchingReplay, FakeProvider, ReplayThenReal
     from lsc_tui.engine.llama import LlamaEngine
     from lsc_tui.loop.pipelines import get_pipeline
     from lsc_tui.loop.runner import run_loop
@@ -62,13 +76,19 @@ def main() -> None:
         if args.out.exists()
         else set()
     )
+    only = {int(t) for t in args.tasks.split(",") if t}
+
+    def kept(record: dict[str, Any]) -> int:
+        return min(args.keep or len(record["iterations"]), len(record["iterations"]))
+
     todo = [
         r
         for r in read_records(args.records)
         if r.get("pipeline") == "select"
-        and not r.get("visible_passed")
-        and len(r["iterations"]) < args.max_iters
+        and (r.get("first_pass_iteration") or args.max_iters + 1) > kept(r)
+        and kept(r) < args.max_iters
         and int(r["task_id"]) not in done
+        and (not only or int(r["task_id"]) in only)
     ]
     if args.limit:
         todo = todo[: args.limit]
@@ -76,7 +96,12 @@ def main() -> None:
     try:
         for record in todo:
             task = load_mbpp_task(int(record["task_id"]), sandbox=sandbox)
-            replay = ReplayThenReal(engine, record["iterations"])
+            replayed = record["iterations"][: kept(record)]
+            replay = (
+                BatchingReplay(engine, replayed)
+                if pipeline.sample_batch > 1
+                else ReplayThenReal(engine, replayed)
+            )
             events = list(
                 run_loop(
                     task,
@@ -89,13 +114,14 @@ def main() -> None:
                 )
             )
             row = bench_record(events, task, "select")
-            row["replayed"] = len(record["iterations"])
+            row["replayed"] = len(replayed)
             row["new_seconds"] = row["seconds"]
-            row["seconds"] = round(float(record["seconds"]) + row["new_seconds"], 3)
+            earlier = compute_seconds(record) * kept_share(record, len(replayed))
+            row["seconds"] = round(earlier + row["new_seconds"], 3)
             row["replay_mismatch"] = [
                 i + 1
                 for i, (old, new) in enumerate(
-                    zip(record["iterations"], row["iterations"], strict=False)
+                    zip(replayed, row["iterations"], strict=False)
                 )
                 if old["status"] != new["status"]
             ]
@@ -111,6 +137,7 @@ def main() -> None:
     finally:
         engine.close()
     rows = list(read_records(args.out))
+    write_meta(args, rows)
     new_tokens = sum(
         it["gen_tokens"] for r in rows for it in r["iterations"][r["replayed"] :]
     )
@@ -121,6 +148,23 @@ def main() -> None:
         f"{new_tokens} new tokens; replay mismatches: "
         f"{sum(bool(r['replay_mismatch']) for r in rows)}"
     )
+
+
+def write_meta(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    """The ``meta`` the results page reads beside ``--out`` (its command and code)."""
+    kept = f"their first {args.keep}" if args.keep else "all of theirs"
+    meta = {
+        "command": "python benchmarks/bench_sample_budget.py " + " ".join(sys.argv[1:]),
+        "env": {k: v for k, v in os.environ.items() if k == "LSC_BENCH_CODE"},
+        "selection": (
+            f"the select records of {args.records.name} with no visible pass in "
+            f"{kept} candidates, replayed; candidates up to {args.max_iters} drawn"
+        ),
+        "task_ids": sorted(int(r["task_id"]) for r in rows),
+        "pipelines": ["select"],
+    }
+    path = args.out.with_name(args.out.stem + ".summary.json")
+    path.write_text(json.dumps({"meta": meta}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ The records carry their own calibration, with no extra run:
   record's, its later ones were drawn on another day, on the same prompts and
   sampling settings as the earlier record's samples. Tokens per second of the new
   samples over those of the earlier samples, pooled over the extended tasks, put
-  the new seconds (``new_seconds``) at the earlier run's speed first.
+  the new seconds (``new_seconds``) at the earlier run's speed first. Where it
+  replays fewer candidates than the earlier record has (``--keep``: the recipe
+  changed past them), it keeps the earlier record's time for those candidates only
+  (``kept_share``), and is timed against the earlier samples it replays.
 
 The machine's speed can also change within a run (one `select` run here decoded
 at half one-shot's speed for its first half and at one-shot's for the rest), so a
@@ -72,6 +75,18 @@ class MatchedTime:
 
 def _key(record: Mapping[str, Any]) -> int:
     return mbpp_number(record["task_id"])
+
+
+def _extends(
+    row: Mapping[str, Any], counts: Mapping[int, tuple[int, Mapping[str, Any]]]
+) -> bool:
+    """Whether ``row`` replays a prefix of the task's record so far: all of its
+    candidates, or (``--keep``) fewer of a plain run's."""
+    if _key(row) not in counts:
+        return False
+    before = counts[_key(row)][1]
+    have, kept = len(before.get("iterations") or []), int(row["replayed"])
+    return kept == have or (kept < have and "replayed" not in before)
 
 
 def _first(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -170,27 +185,22 @@ def _matched(
         if not extended:
             continue
         earlier = {counts[_key(r)][0] for r in extended if _key(r) in counts}
-        if len(earlier) != 1 or any(
-            _key(r) not in counts
-            or int(r["replayed"]) != len(counts[_key(r)][1].get("iterations") or [])
-            for r in extended
-        ):
+        if len(earlier) != 1 or any(not _extends(r, counts) for r in extended):
             return None  # extensions of records this page does not have
         old = new = (0.0, 0.0)
         for row in extended:
-            before = counts[_key(row)][1]
-            old = _add(old, _timed((before.get("iterations") or [])[1:]))
-            new = _add(
-                new, _timed((row.get("iterations") or [])[int(row["replayed"]) :])
-            )
+            before, kept = counts[_key(row)][1], int(row["replayed"])
+            old = _add(old, _timed((before.get("iterations") or [])[1:kept]))
+            new = _add(new, _timed((row.get("iterations") or [])[kept:]))
         if min(old[1], new[1]) <= 0:
             return None
         speed = (new[0] / new[1]) / (old[0] / old[1])
         factors[index] = factors[earlier.pop()] * speed
         extensions[index] = Extension(tasks=len(extended), speed=speed)
         for row in extended:
+            share = kept_share(counts[_key(row)][1], int(row["replayed"]))
             added = float(row.get("new_seconds", 0.0)) * factors[index]
-            matched[_key(row)] += added
+            matched[_key(row)] = matched[_key(row)] * share + added
             chains[_key(row)].append(index)
             counts[_key(row)] = (index, row)
     tasks = [t for t in counts if t in base]
@@ -240,6 +250,18 @@ def matched_times(
     pipelines = dict.fromkeys(str(r["pipeline"]) for f in files for r in f)
     found = (_matched(p, files, base) for p in pipelines if p != baseline)
     return [entry for entry in found if entry is not None]
+
+
+def kept_share(record: Mapping[str, Any], kept: int) -> float:
+    """The share of ``record``'s time that its first ``kept`` candidates took, by
+    their generation seconds against all of its own and its discarded samples'
+    (the sandbox's time shared out alike): 1 when it keeps them all."""
+    iterations = record.get("iterations") or []
+    if kept >= len(iterations):
+        return 1.0
+    discarded = float((record.get("discarded_samples") or {}).get("seconds", 0.0))
+    total = _timed(iterations)[1] + discarded
+    return _timed(iterations[:kept])[1] / total if total > 0 else 1.0
 
 
 def _add(total: tuple[float, float], part: tuple[float, float]) -> tuple[float, float]:

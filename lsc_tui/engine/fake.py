@@ -3,7 +3,8 @@
 Like llm's ``MockModel.enqueue``: each ``stream`` call pops the next scripted reply and
 yields it in small pieces, optionally paced, and can block on a gate until released
 so that tests can cancel mid-generation deterministically. ``ReplayThenReal``
-replays a bench record's candidates before handing over to a real engine.
+replays a bench record's candidates before handing over to a real engine, and
+``BatchingReplay`` does so for records whose samples were drawn in batches.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lsc_tui.engine.base import ChatMessage, Engine, GenerationStats, SamplingParams
+from lsc_tui.engine.base import (
+    ChatMessage,
+    Engine,
+    GenerationStats,
+    SampleBatchEngine,
+    SampleDone,
+    SamplingParams,
+)
 from lsc_tui.errors import ConfigError, EngineError
 
 
@@ -131,6 +139,20 @@ class ReplayThenReal:
     def last_stats(self) -> GenerationStats | None:
         return self._stats
 
+    def _replay(self) -> tuple[str, GenerationStats]:
+        """The next recorded candidate as a fenced reply, with its recorded stats."""
+        it = self.recorded.pop(0)
+        stats = GenerationStats(
+            prompt_tokens=int(it.get("prompt_tokens", 0)),
+            cached_tokens=int(it.get("cached_tokens", 0)),
+            completion_tokens=int(it.get("gen_tokens", 0)),
+            prompt_seconds=0.0,
+            gen_seconds=float(it.get("gen_seconds", 0.0)),
+            finish_reason="stop",
+        )
+        code = str(it["code"]).rstrip("\n") + "\n"
+        return f"```python\n{code}```", stats
+
     def stream(
         self,
         messages: Sequence[ChatMessage],
@@ -138,17 +160,8 @@ class ReplayThenReal:
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         if self.recorded:
-            it = self.recorded.pop(0)
-            self._stats = GenerationStats(
-                prompt_tokens=int(it.get("prompt_tokens", 0)),
-                cached_tokens=int(it.get("cached_tokens", 0)),
-                completion_tokens=int(it.get("gen_tokens", 0)),
-                prompt_seconds=0.0,
-                gen_seconds=float(it.get("gen_seconds", 0.0)),
-                finish_reason="stop",
-            )
-            code = str(it["code"]).rstrip("\n") + "\n"
-            yield f"```python\n{code}```"
+            text, self._stats = self._replay()
+            yield text
             return
         yield from self.engine.stream(messages, params, cancel)
         self._stats = self.engine.last_stats
@@ -158,6 +171,47 @@ class ReplayThenReal:
 
     def close(self) -> None:
         self.engine.close()
+
+
+class BatchingReplay(ReplayThenReal):
+    """``ReplayThenReal`` for records whose samples were drawn in batches
+    (``[sampling] batch``): a batch of samples replays as many recorded candidates,
+    and once they run out the real engine draws its batches side by side, as a
+    run of the recipe would. ``ReplayThenReal`` itself samples one by one, as the
+    records made before batching did."""
+
+    engine: SampleBatchEngine  # type: ignore[assignment]
+
+    def __init__(
+        self, engine: SampleBatchEngine, recorded: Sequence[Mapping[str, Any]]
+    ) -> None:
+        super().__init__(engine, recorded)  # type: ignore[arg-type]
+        self._sample_stats: list[GenerationStats] = []
+
+    @property
+    def last_sample_stats(self) -> list[GenerationStats]:
+        return self._sample_stats
+
+    def stream_samples(
+        self,
+        messages: Sequence[ChatMessage],
+        params: Sequence[SamplingParams],
+        cancel: threading.Event | None = None,
+        done: SampleDone | None = None,
+    ) -> Iterator[tuple[int, str]]:
+        if not self.recorded:
+            yield from self.engine.stream_samples(messages, params, cancel, done)
+            self._sample_stats = self.engine.last_sample_stats
+            return
+        if len(self.recorded) < len(params):
+            raise ConfigError(
+                f"{len(self.recorded)} recorded candidates left for a batch of "
+                f"{len(params)}: replay a number that ends on a batch"
+            )
+        replies = [self._replay() for _ in params]
+        self._sample_stats = [stats for _, stats in replies]
+        for index, (text, _) in enumerate(replies):
+            yield index, text
 
 
 class FakeProvider:

@@ -10,14 +10,11 @@ one short, and those were discarded anyway.
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from lsc_tui.engine.base import ChatMessage, GenerationStats, SampleDone, SamplingParams
-from lsc_tui.engine.fake import FakeProvider, ReplayThenReal
+from lsc_tui.engine.fake import BatchingReplay, FakeProvider
 from lsc_tui.engine.llama import LlamaEngine
 from lsc_tui.events import (
     CandidateSelected,
@@ -35,31 +32,6 @@ pytestmark = pytest.mark.model
 
 WRONG = {"code": "def square_perimeter(a):\n    return a * a\n", "gen_tokens": 12}
 """A greedy answer to MBPP 17 that fails its visible test, as a record's iteration."""
-
-
-class BatchingReplay(ReplayThenReal):
-    """``ReplayThenReal`` that also draws batches, with the real engine.
-
-    ``ReplayThenReal`` itself samples one by one on purpose (it extends records in
-    ``benchmarks/bench_sample_budget.py``), so the batch methods live here."""
-
-    engine: LlamaEngine
-
-    @property
-    def last_sample_stats(self) -> list[GenerationStats]:
-        return self.engine.last_sample_stats
-
-    def stream_samples(
-        self,
-        messages: Sequence[ChatMessage],
-        params: Sequence[SamplingParams],
-        cancel: threading.Event | None = None,
-        done: SampleDone | None = None,
-    ) -> Iterator[tuple[int, str]]:
-        return self.engine.stream_samples(messages, params, cancel, done)
-
-    def close(self) -> None:
-        """The shared engine outlives this wrapper."""
 
 
 def _run(engine: LlamaEngine) -> list[LoopEvent]:

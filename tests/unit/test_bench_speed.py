@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lsc_tui.bench.speed import MIN_CALIBRATION, WINDOW, matched_times
+from lsc_tui.bench.speed import MIN_CALIBRATION, WINDOW, kept_share, matched_times
 
 
 def it(code: str, tokens: int, seconds: float) -> dict[str, Any]:
@@ -78,6 +78,30 @@ def test_an_extension_is_timed_against_the_samples_it_extends() -> None:
     base = 4.0 * MIN_CALIBRATION
     assert entry.raw_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 16.0) / base)
     assert entry.matched_ratio == pytest.approx((6.0 * MIN_CALIBRATION + 8.0) / base)
+
+
+def test_an_extension_keeping_fewer_candidates_replaces_the_rest() -> None:
+    """``--keep 2`` of a 3-candidate record: the third candidate's share of the
+    earlier time goes, the new one's time comes in at the earlier samples' speed."""
+    first = [
+        rec(t, "select", 8.0, [it(f"c{t}", 40, 4.0), it("s", 100, 2.0)]) for t in TASKS
+    ]
+    first[0]["iterations"].append(it("plan", 100, 2.0))  # 8 s: 6 kept, 2 not
+    assert kept_share(first[0], 2) == pytest.approx(0.75)
+    assert kept_share(first[0], 3) == 1.0
+    extension = {
+        **rec(1, "select", 6.0 + 4.0, [it("c1", 40, 0.0), it("s", 100, 0.0)]),
+        "replayed": 2,
+        "new_seconds": 4.0,
+    }
+    extension["iterations"].append(it("n", 100, 4.0))  # 25 tokens/s against 50
+    [entry] = matched_times([one_shot(), first, [extension]])
+    [ext] = entry.extensions
+    assert ext.tasks == 1 and ext.speed == pytest.approx(0.5)
+    assert entry.task_seconds[1] == pytest.approx(8.0 * 0.75 + 2.0)
+    # Fewer candidates of a record that is itself an extension cannot be timed.
+    again = {**extension, "replayed": 1, "new_seconds": 1.0}
+    assert matched_times([one_shot(), first, [extension], [again]]) == []
 
 
 def test_without_one_shot_there_is_nothing_to_match() -> None:
