@@ -273,9 +273,9 @@ def bench_section(
     if name == SCORING_GROUP:
         lines += scoring_lines(paths[0].parent / SCORING_FILE, records, matched)
         lines += batch_stop_lines(
-            paths[0].parent / STOP_FILE, matched, stopped_tasks(by_file)
+            paths[0].parent / STOP_FILE, matched, tasks_since(by_file, STOP_COMMIT)
         )
-    lines += select_sources(records)
+    lines += select_sources(records, tasks_since(by_file, NO_PLAN_COMMIT))
     lines += edge_lines(records)
     lines += budget_lines(list(by_file.values()), matched)
     for ablation in sorted(paths[0].parent.glob(f"{name}-ablation*.json")):
@@ -463,21 +463,22 @@ def scoring_lines(
 
 STOP_COMMIT = "f6c045b"
 """The commit from which `select` stops a sample batch at its kept sample."""
+NO_PLAN_COMMIT = "5df8683"
+"""The commit from which `select`'s candidates 14-17 are task-prompt samples, not
+the plan prompt's."""
 
 
-def has_batch_stop(
-    meta: Mapping[str, Any], stop_commit: str = STOP_COMMIT, repo: Path = ROOT
-) -> bool:
-    """Whether a run's bench code (``LSC_BENCH_CODE=git-<sha>[+...]``) already
-    stops batches: its commit descends from ``stop_commit``. False when git
-    cannot tell (no such commit here), so the estimate is then still shown."""
+def code_descends(meta: Mapping[str, Any], commit: str, repo: Path = ROOT) -> bool:
+    """Whether a run's bench code (``LSC_BENCH_CODE=git-<sha>[+...]``) has
+    ``commit`` in it: its commit descends from ``commit``. False when git cannot
+    tell (no such commit here), so the run counts as made before it."""
     code = str(meta.get("env", {}).get("LSC_BENCH_CODE", ""))
     if not code.startswith("git-"):
         return False
     sha = code.removeprefix("git-").split("+")[0]
     try:
         check = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", stop_commit, sha],
+            ["git", "merge-base", "--is-ancestor", commit, sha],
             cwd=repo,
             capture_output=True,
             check=False,
@@ -487,18 +488,20 @@ def has_batch_stop(
     return check.returncode == 0
 
 
-def stopped_tasks(by_file: Mapping[Path, Sequence[Mapping[str, Any]]]) -> set[int]:
-    """The tasks whose latest `select` record comes from a run that stops batches
-    (later files replace earlier ones, as everywhere on the page)."""
+def tasks_since(
+    by_file: Mapping[Path, Sequence[Mapping[str, Any]]], commit: str
+) -> set[int]:
+    """The tasks whose latest `select` record comes from a run whose code has
+    ``commit`` (later files replace earlier ones, as everywhere on the page)."""
     source: dict[int, Path] = {}
     for path, file_records in by_file.items():
         for record in file_records:
             if record.get("pipeline") == "select":
                 source[mbpp_number(record["task_id"])] = path
-    with_stop = {
-        path for path in set(source.values()) if has_batch_stop(read_meta(path))
+    since = {
+        path for path in set(source.values()) if code_descends(read_meta(path), commit)
     }
-    return {task for task, path in source.items() if path in with_stop}
+    return {task for task, path in source.items() if path in since}
 
 
 def batch_stop_lines(
@@ -623,11 +626,13 @@ def _repair_round(iterations: Sequence[Mapping[str, Any]]) -> bool:
     return False
 
 
-def _source(record: Mapping[str, Any]) -> str | None:
+def _source(record: Mapping[str, Any], unplanned: Collection[int] = ()) -> str | None:
     """Which of `select`'s stages produced its first visible pass, if any.
 
     An iteration that follows one with feedback is a repair round (the recipe's
-    ``[repair]``); the others are the greedy candidate and the samples."""
+    ``[repair]``); the others are the greedy candidate and the samples, and from
+    ``FIRST_PLAN`` on the plan prompt's, except for the tasks in ``unplanned``
+    (run with the code of ``NO_PLAN_COMMIT`` or later)."""
     first = record.get("first_pass_iteration")
     iterations = record.get("iterations") or []
     if not isinstance(first, int) or first > len(iterations):
@@ -637,7 +642,7 @@ def _source(record: Mapping[str, Any]) -> str | None:
     if iterations[first - 2].get("feedback"):
         return "repair"
     if first >= FIRST_PLAN:
-        return "plan"
+        return "late_samples" if mbpp_number(record["task_id"]) in unplanned else "plan"
     return "samples" if first <= FIRST_BUDGET else "more_samples"
 
 
@@ -645,7 +650,8 @@ FIRST_BUDGET = 7
 """`select`'s candidates per task before its budget was raised (docs/results.md)."""
 FIRST_PLAN = 14
 """`select`'s first candidate from the plan prompt (``[plan]``, after 13 from the
-task prompt); no record in docs/bench comes from a recipe drawing it earlier."""
+task prompt) in the runs made before ``NO_PLAN_COMMIT``; no record in docs/bench
+comes from a recipe drawing it earlier."""
 SOURCE_TITLES = {
     "greedy": "greedy candidate (iteration 1)",
     "samples": f"a sample at T=0.8 (iterations 2-{FIRST_BUDGET})",
@@ -653,6 +659,7 @@ SOURCE_TITLES = {
         f"a sample at T=0.8 (iterations {FIRST_BUDGET + 1}-{FIRST_PLAN - 1})"
     ),
     "plan": f"a sample from the plan prompt (iterations {FIRST_PLAN} on)",
+    "late_samples": (f"a sample at T=0.8 (iterations {FIRST_PLAN} on, no plan prompt)"),
     "repair": "the repair round (raw error of the best failing candidate)",
 }
 
@@ -675,13 +682,16 @@ def budget_lines(
     ]
 
 
-def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
+def select_sources(
+    records: Sequence[Mapping[str, Any]], unplanned: Collection[int] = ()
+) -> list[str]:
     """`select`'s ingredients from its own records: where each first pass came from.
 
     The stages run in order and each runs only when the ones before it found no
     visible pass, so dropping a stage loses exactly the tasks it passed (a
     candidate failing the visible test also fails the hidden tests, which include
-    that test's input)."""
+    that test's input). Candidates from ``FIRST_PLAN`` on are the plan prompt's,
+    or task-prompt samples for the tasks in ``unplanned``."""
     rows = [
         r
         for r in latest_records(records)
@@ -702,15 +712,18 @@ def select_sources(records: Sequence[Mapping[str, Any]]) -> list[str]:
     # ([edges]) follows a passing one and is reported on its own below.
     repaired = any(_repair_round(r["iterations"]) for r in rows)
     longer = any(len(r["iterations"]) > FIRST_BUDGET for r in rows)
-    planned = any(len(r["iterations"]) >= FIRST_PLAN for r in rows)
+    late = [r for r in rows if len(r["iterations"]) >= FIRST_PLAN]
+    planned = any(mbpp_number(r["task_id"]) not in unplanned for r in late)
+    sampled = any(mbpp_number(r["task_id"]) in unplanned for r in late)
     for source, title in SOURCE_TITLES.items():
         if (
             (source == "repair" and not repaired)
             or (source == "more_samples" and not longer)
             or (source == "plan" and not planned)
+            or (source == "late_samples" and not sampled)
         ):
             continue
-        passed = [r for r in rows if _source(r) == source]
+        passed = [r for r in rows if _source(r, unplanned) == source]
         hidden = sum(1 for r in passed if r.get("hidden_passed"))
         lines.append(f"| {title} | {reached} | {len(passed)} | {hidden} |")
         reached -= len(passed)

@@ -268,6 +268,15 @@ def test_select_sources_count_where_each_first_pass_came_from() -> None:
     table = "\n".join(module.select_sources([*rows[:3], planned, failed]))
     assert "| a sample from the plan prompt (iterations 14 on) | 2 | 1 | 1 |" in table
     assert "| none passed | 1 | | |" in table
+    # Run with the code of NO_PLAN_COMMIT on, candidates 14 on are samples.
+    late = "\n".join(module.select_sources([*rows[:3], planned, failed], {9, 10}))
+    assert "from the plan prompt" not in late
+    assert (
+        "| a sample at T=0.8 (iterations 14 on, no plan prompt) | 2 | 1 | 1 |" in late
+    )
+    mixed = "\n".join(module.select_sources([*rows[:3], planned, failed], {10}))
+    assert "(iterations 14 on) | 2 | 1 | 1 |" in mixed
+    assert "(iterations 14 on, no plan prompt) | 1 | 0 | 0 |" in mixed
 
 
 def test_split_runs_and_matched_times_are_stated(tmp_path: Path) -> None:
@@ -439,10 +448,11 @@ def test_the_batch_stop_saving_is_applied_to_the_records_as_an_estimate(
     assert "estimate" not in text
 
 
-def test_a_run_has_the_batch_stop_when_its_commit_descends_from_it(
+def test_a_run_has_a_change_when_its_commit_descends_from_it(
     tmp_path: Path,
 ) -> None:
-    """The bench code's commit, read with git, says whether a run stops batches."""
+    """The bench code's commit, read with git, says whether a run has a change
+    (stopping batches, no plan prompt)."""
     module = load_script()
 
     def git(*args: str) -> str:
@@ -470,7 +480,7 @@ def test_a_run_has_the_batch_stop_when_its_commit_descends_from_it(
 
     def has(code: str) -> bool:
         meta = {"env": {"LSC_BENCH_CODE": code}}
-        return bool(module.has_batch_stop(meta, stop, tmp_path))
+        return bool(module.code_descends(meta, stop, tmp_path))
 
     assert has(f"git-{after}") and has(f"git-{stop}+working-tree")
     assert not has(f"git-{before}")
