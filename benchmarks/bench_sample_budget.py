@@ -66,6 +66,9 @@ def main() -> None:
     settings = load_settings()
     sandbox = Sandbox.from_settings(settings)
     pipeline = get_pipeline("select")
+    batch = pipeline.sample_batch
+    if batch > 1 and args.keep and (args.keep - 1) % batch:
+        parser.error(f"--keep {args.keep} ends inside a batch of {batch} samples")
     generator = pipeline.roles["generator"]
     spec = ModelStore(settings.paths.models_dir, load_catalog()).resolve(
         generator.model, n_ctx=generator.n_ctx
@@ -99,7 +102,7 @@ def main() -> None:
             replayed = record["iterations"][: kept(record)]
             replay = (
                 BatchingReplay(engine, replayed)
-                if pipeline.sample_batch > 1
+                if batch > 1
                 else ReplayThenReal(engine, replayed)
             )
             events = list(

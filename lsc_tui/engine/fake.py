@@ -180,12 +180,11 @@ class BatchingReplay(ReplayThenReal):
     run of the recipe would. ``ReplayThenReal`` itself samples one by one, as the
     records made before batching did."""
 
-    engine: SampleBatchEngine  # type: ignore[assignment]
-
-    def __init__(
-        self, engine: SampleBatchEngine, recorded: Sequence[Mapping[str, Any]]
-    ) -> None:
-        super().__init__(engine, recorded)  # type: ignore[arg-type]
+    def __init__(self, engine: Engine, recorded: Sequence[Mapping[str, Any]]) -> None:
+        if not isinstance(engine, SampleBatchEngine):
+            raise ConfigError(f"{engine.model_id} cannot draw samples in batches")
+        super().__init__(engine, recorded)
+        self.batcher: SampleBatchEngine = engine
         self._sample_stats: list[GenerationStats] = []
 
     @property
@@ -200,8 +199,8 @@ class BatchingReplay(ReplayThenReal):
         done: SampleDone | None = None,
     ) -> Iterator[tuple[int, str]]:
         if not self.recorded:
-            yield from self.engine.stream_samples(messages, params, cancel, done)
-            self._sample_stats = self.engine.last_sample_stats
+            yield from self.batcher.stream_samples(messages, params, cancel, done)
+            self._sample_stats = self.batcher.last_sample_stats
             return
         if len(self.recorded) < len(params):
             raise ConfigError(

@@ -54,7 +54,9 @@ def test_batching_replay_replays_whole_batches_then_draws_real_ones() -> None:
     assert replay.last_sample_stats == real.last_sample_stats
 
 
-def test_batching_replay_refuses_a_replay_that_ends_inside_a_batch() -> None:
+def test_batching_replay_refuses_a_plain_engine_and_a_cut_batch() -> None:
+    with pytest.raises(ConfigError, match="in batches"):
+        BatchingReplay(ScriptedEngine([]), [])
     replay = BatchingReplay(BatchingEngine([]), [_recorded("x = 1")])
     params = [SamplingParams(seed=2), SamplingParams(seed=3)]
     with pytest.raises(ConfigError, match="ends on a batch"):
