@@ -12,6 +12,12 @@ and seconds; each is checked to get the recorded visible verdict again. A record
 (``new_seconds``; replays take none); when the machine runs slower than it did for
 the committed run, that overstates the time a single run would take.
 
+``--repairs`` replays a record up to its first visible pass where that pass
+crashed on the edge check (``[edges]``), and draws its repair turns with the
+recipe as it is now (say, ``[edges] concise``). The samples its batch drew past
+that pass are discarded unseen, as in the record; their share of its discarded
+seconds stays with the kept candidates (``kept_share``).
+
 ``--keep K`` replays only a record's first K candidates, where none of them
 passed the visible tests, and draws the rest with the recipe as it is now: how a
 change to the candidates past K (say, concise samples instead of the plan
@@ -23,7 +29,8 @@ ones included, so K must end a batch (1, 5, 9, 13... for batches of 4).
 Hidden tests score the final code after each run, exactly as the bench does.
 
 Usage: LSC_HOME=... python benchmarks/bench_sample_budget.py RECORDS.jsonl \
-       --max-iters 13 [--keep K] [--tasks 1,2] [--limit N] --out rows.jsonl
+       --max-iters 13 [--keep K | --repairs] [--tasks 1,2] [--limit N] \
+       --out rows.jsonl
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ def main() -> None:
     parser.add_argument("records", type=Path)
     parser.add_argument("--max-iters", type=int, default=13)
     parser.add_argument("--keep", type=int, default=0, help="replay only K")
+    parser.add_argument(
+        "--repairs", action="store_true", help="redraw the edge-repair turns"
+    )
     parser.add_argument("--tasks", default="", help="only these MBPP numbers")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
@@ -69,6 +79,8 @@ def main() -> None:
     batch = pipeline.sample_batch
     if batch > 1 and args.keep and (args.keep - 1) % batch:
         parser.error(f"--keep {args.keep} ends inside a batch of {batch} samples")
+    if args.keep and args.repairs:
+        parser.error("--keep and --repairs choose the candidates two ways; use one")
     generator = pipeline.roles["generator"]
     spec = ModelStore(settings.paths.models_dir, load_catalog()).resolve(
         generator.model, n_ctx=generator.n_ctx
@@ -81,27 +93,34 @@ def main() -> None:
     )
     only = {int(t) for t in args.tasks.split(",") if t}
 
-    def kept(record: dict[str, Any]) -> int:
-        return min(args.keep or len(record["iterations"]), len(record["iterations"]))
+    def cut(record: dict[str, Any]) -> int | None:
+        """How many of ``record``'s candidates to replay; None to leave it."""
+        iterations, first = record["iterations"], record.get("first_pass_iteration")
+        if args.repairs:
+            edges = (iterations[first - 1].get("edges") or {}) if first else {}
+            crashed = bool(edges.get("crashed")) and first < args.max_iters
+            return first if crashed else None
+        kept = min(args.keep or len(iterations), len(iterations))
+        return kept if (first or args.max_iters + 1) > kept < args.max_iters else None
 
     todo = [
         r
         for r in read_records(args.records)
         if r.get("pipeline") == "select"
-        and (r.get("first_pass_iteration") or args.max_iters + 1) > kept(r)
-        and kept(r) < args.max_iters
+        and cut(r) is not None
         and int(r["task_id"]) not in done
         and (not only or int(r["task_id"]) in only)
     ]
     if args.limit:
         todo = todo[: args.limit]
-    print(f"{len(todo)} no-pass tasks to extend to {args.max_iters}", file=sys.stderr)
+    print(f"{len(todo)} tasks to run up to {args.max_iters}", file=sys.stderr)
     try:
         for record in todo:
             task = load_mbpp_task(int(record["task_id"]), sandbox=sandbox)
-            replayed = record["iterations"][: kept(record)]
+            kept = cut(record) or 0
+            replayed = record["iterations"][:kept]
             replay = (
-                BatchingReplay(engine, replayed)
+                BatchingReplay(engine, [*replayed, *unused(kept, batch, args)])
                 if batch > 1
                 else ReplayThenReal(engine, replayed)
             )
@@ -117,9 +136,9 @@ def main() -> None:
                 )
             )
             row = bench_record(events, task, "select")
-            row["replayed"] = len(replayed)
+            row["replayed"] = kept
             row["new_seconds"] = row["seconds"]
-            earlier = compute_seconds(record) * kept_share(record, len(replayed))
+            earlier = compute_seconds(record) * kept_share(record, kept, batch)
             row["seconds"] = round(earlier + row["new_seconds"], 3)
             row["replay_mismatch"] = [
                 i + 1
@@ -153,16 +172,32 @@ def main() -> None:
     )
 
 
+def unused(kept: int, batch: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Stand-ins for the samples a batch drew past a replayed first pass at
+    candidate ``kept``: the loop discards them unseen, as the record did."""
+    if not args.repairs or kept < 2:
+        return []
+    batch_end = min(1 + -(-(kept - 1) // batch) * batch, args.max_iters)
+    return [{"code": "", "gen_tokens": 0, "gen_seconds": 0.0}] * (batch_end - kept)
+
+
 def write_meta(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     """The ``meta`` the results page reads beside ``--out`` (its command and code)."""
-    kept = f"their first {args.keep}" if args.keep else "all of theirs"
+    if args.repairs:
+        chosen = (
+            "whose first visible pass crashed on the edge check, replayed up to "
+            "it; its repair turns drawn"
+        )
+    else:
+        kept = f"their first {args.keep}" if args.keep else "all of theirs"
+        chosen = (
+            f"with no visible pass in {kept} candidates, replayed; candidates up "
+            f"to {args.max_iters} drawn"
+        )
     meta = {
         "command": "python benchmarks/bench_sample_budget.py " + " ".join(sys.argv[1:]),
         "env": {k: v for k, v in os.environ.items() if k == "LSC_BENCH_CODE"},
-        "selection": (
-            f"the select records of {args.records.name} with no visible pass in "
-            f"{kept} candidates, replayed; candidates up to {args.max_iters} drawn"
-        ),
+        "selection": f"the select records of {args.records.name} {chosen}",
         "task_ids": sorted(int(r["task_id"]) for r in rows),
         "pipelines": ["select"],
     }

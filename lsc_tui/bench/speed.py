@@ -17,9 +17,10 @@ The records carry their own calibration, with no extra run:
   sampling settings as the earlier record's samples. Tokens per second of the new
   samples over those of the earlier samples, pooled over the extended tasks, put
   the new seconds (``new_seconds``) at the earlier run's speed first. Where it
-  replays fewer candidates than the earlier record has (``--keep``: the recipe
-  changed past them), it keeps the earlier record's time for those candidates only
-  (``kept_share``), and is timed against the earlier samples it replays.
+  replays fewer candidates than the earlier record has (``--keep``, ``--repairs``:
+  the recipe changed past them), it keeps the earlier record's time for those
+  candidates only (``kept_share``), and its new work is timed against all of the
+  earlier record's work past the greedy candidate.
 
 The machine's speed can also change within a run (one `select` run here decoded
 at half one-shot's speed for its first half and at one-shot's for the rest), so a
@@ -81,12 +82,22 @@ def _extends(
     row: Mapping[str, Any], counts: Mapping[int, tuple[int, Mapping[str, Any]]]
 ) -> bool:
     """Whether ``row`` replays a prefix of the task's record so far: all of its
-    candidates, or (``--keep``) fewer of a plain run's."""
+    candidates, or (``--keep``, ``--repairs``) fewer."""
     if _key(row) not in counts:
         return False
     before = counts[_key(row)][1]
-    have, kept = len(before.get("iterations") or []), int(row["replayed"])
-    return kept == have or (kept < have and "replayed" not in before)
+    return int(row["replayed"]) <= len(before.get("iterations") or [])
+
+
+def _replayed_share(row: Mapping[str, Any], before: Mapping[str, Any]) -> float:
+    """The share of ``before``'s time that ``row`` keeps: all of it when it
+    replays every candidate, else what ``bench_sample_budget.py`` kept of it
+    (``seconds`` less ``new_seconds``; ``kept_share``)."""
+    if int(row["replayed"]) >= len(before.get("iterations") or []):
+        return 1.0
+    earlier = compute_seconds(before)
+    kept = float(row["seconds"]) - float(row.get("new_seconds", 0.0))
+    return kept / earlier if earlier > 0 else 1.0
 
 
 def _first(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -190,7 +201,7 @@ def _matched(
         old = new = (0.0, 0.0)
         for row in extended:
             before, kept = counts[_key(row)][1], int(row["replayed"])
-            old = _add(old, _timed((before.get("iterations") or [])[1:kept]))
+            old = _add(old, _timed((before.get("iterations") or [])[1:]))
             new = _add(new, _timed((row.get("iterations") or [])[kept:]))
         if min(old[1], new[1]) <= 0:
             return None
@@ -198,8 +209,8 @@ def _matched(
         factors[index] = factors[earlier.pop()] * speed
         extensions[index] = Extension(tasks=len(extended), speed=speed)
         for row in extended:
-            share = kept_share(counts[_key(row)][1], int(row["replayed"]))
             added = float(row.get("new_seconds", 0.0)) * factors[index]
+            share = _replayed_share(row, counts[_key(row)][1])
             matched[_key(row)] = matched[_key(row)] * share + added
             chains[_key(row)].append(index)
             counts[_key(row)] = (index, row)
@@ -252,16 +263,29 @@ def matched_times(
     return [entry for entry in found if entry is not None]
 
 
-def kept_share(record: Mapping[str, Any], kept: int) -> float:
+def kept_share(record: Mapping[str, Any], kept: int, batch: int = 1) -> float:
     """The share of ``record``'s time that its first ``kept`` candidates took, by
     their generation seconds against all of its own and its discarded samples'
-    (the sandbox's time shared out alike): 1 when it keeps them all."""
+    (the sandbox's time shared out alike): 1 when it keeps them all.
+
+    Where candidate ``kept`` is the record's first pass, drawn in a batch of
+    ``batch``, the batch's later samples were discarded for it: their share of the
+    discarded seconds (by count; the record only sums them) counts as kept."""
     iterations = record.get("iterations") or []
     if kept >= len(iterations):
         return 1.0
-    discarded = float((record.get("discarded_samples") or {}).get("seconds", 0.0))
-    total = _timed(iterations)[1] + discarded
-    return _timed(iterations[:kept])[1] / total if total > 0 else 1.0
+    discarded = record.get("discarded_samples") or {}
+    seconds, count = (
+        float(discarded.get("seconds", 0.0)),
+        int(discarded.get("count", 0)),
+    )
+    ahead = 0
+    if batch > 1 and kept > 1 and record.get("first_pass_iteration") == kept:
+        batch_end = 1 + -(-(kept - 1) // batch) * batch
+        ahead = min(batch_end - kept, count)
+    total = _timed(iterations)[1] + seconds
+    own = _timed(iterations[:kept])[1] + (seconds * ahead / count if count else 0.0)
+    return own / total if total > 0 else 1.0
 
 
 def _add(total: tuple[float, float], part: tuple[float, float]) -> tuple[float, float]:

@@ -94,6 +94,10 @@ class Pipeline:
     """``select`` only: the samples (not the greedy candidate, not the repair
     turns) are asked for code without comments or docstrings
     (``prompts.CONCISE_INSTRUCTION``), so they are shorter to generate."""
+    concise_repairs: bool = False
+    """``select`` with ``[edges]`` only (``[edges] concise``): the edge-case repair
+    turns are asked for code without comments or docstrings too; a repair rewrites
+    the whole function, so its comments cost as much as a sample's."""
     sample_batch: int = 1
     """``select`` only: draw this many samples side by side in one llama.cpp batch
     (``engine.batch``), then check them in order. Above 1 the samples after the
@@ -117,11 +121,17 @@ def _sampling(raw: Mapping[str, Any], where: str) -> SamplingParams:
 
 
 def _select_count(
-    data: Mapping[str, Any], table: str, key: str, kind: str, where: str
+    data: Mapping[str, Any],
+    table: str,
+    key: str,
+    kind: str,
+    where: str,
+    others: tuple[str, ...] = (),
 ) -> int:
-    """A ``[table] key = N`` option that only ``select`` pipelines take."""
+    """A ``[table] key = N`` option that only ``select`` pipelines take (the
+    table may also hold the keys ``others``, read elsewhere)."""
     raw = data.get(table, {})
-    unknown = set(raw) - {key}
+    unknown = set(raw) - {key, *others}
     if unknown:
         raise RecipeError(f"{where}: unknown {table} key(s) {', '.join(unknown)}")
     value = raw.get(key, 0)
@@ -191,7 +201,12 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
     support = _select_count(data, "consensus", "support", kind, where)
     rounds = _select_count(data, "repair", "rounds", kind, where)
     asserts = _select_count(data, "tester", "asserts", kind, where)
-    edge_repair = _select_count(data, "edges", "repair", kind, where)
+    edge_repair = _select_count(data, "edges", "repair", kind, where, ("concise",))
+    concise_repairs = data.get("edges", {}).get("concise", False)
+    if not isinstance(concise_repairs, bool):
+        raise RecipeError(f"{where}: edges.concise must be true or false")
+    if concise_repairs and not edge_repair:
+        raise RecipeError(f"{where}: edges.concise needs edges.repair above 0")
     if asserts and support:
         raise RecipeError(
             f"{where}: [tester] and [consensus] are two ways to choose; use one"
@@ -229,6 +244,7 @@ def parse_pipeline(data: Mapping[str, Any], where: str) -> Pipeline:
         plan_samples=plan,
         sample_batch=batch,
         concise_samples=concise,
+        concise_repairs=concise_repairs,
     )
 
 

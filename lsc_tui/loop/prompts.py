@@ -63,6 +63,13 @@ EDGE_INSTRUCTION = (
 )
 
 
+def edge_instruction(concise: bool = False) -> str:
+    """What an edge-case repair turn is asked to do, and (``[edges] concise``) to
+    write no comments or docstrings; it ends the turn, so the conversation before
+    it stays the cached prefix of every turn."""
+    return f"{EDGE_INSTRUCTION} {CONCISE_INSTRUCTION}" if concise else EDGE_INSTRUCTION
+
+
 def _with_system(system: str, user: str, family: str) -> list[ChatMessage]:
     if family in _NO_SYSTEM_ROLE:
         return [ChatMessage("user", f"{system}\n\n{user}")]

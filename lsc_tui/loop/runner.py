@@ -444,7 +444,7 @@ class _Loop:
             messages = prompts.generator_messages(self.task, family, concise=concise)
         else:
             instruction = (
-                prompts.EDGE_INSTRUCTION
+                prompts.edge_instruction(self.pipeline.concise_repairs)
                 if self.edge_target is not None
                 else prompts.RETRY_INSTRUCTION
             )

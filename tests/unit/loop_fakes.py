@@ -48,6 +48,7 @@ def make_pipeline(
     edge_repair: int = 0,
     plan_samples: int = 0,
     concise_samples: bool = False,
+    concise_repairs: bool = False,
 ) -> Pipeline:
     """A pipeline of ``kind`` with every role it needs served by model 'fake'."""
     roles = {"generator": RoleConfig("fake", sampling=SamplingParams(max_tokens=64))}
@@ -67,6 +68,7 @@ def make_pipeline(
         edge_repair=edge_repair,
         plan_samples=plan_samples,
         concise_samples=concise_samples,
+        concise_repairs=concise_repairs,
     )
 
 

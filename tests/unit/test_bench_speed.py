@@ -99,9 +99,31 @@ def test_an_extension_keeping_fewer_candidates_replaces_the_rest() -> None:
     [ext] = entry.extensions
     assert ext.tasks == 1 and ext.speed == pytest.approx(0.5)
     assert entry.task_seconds[1] == pytest.approx(8.0 * 0.75 + 2.0)
-    # Fewer candidates of a record that is itself an extension cannot be timed.
-    again = {**extension, "replayed": 1, "new_seconds": 1.0}
-    assert matched_times([one_shot(), first, [extension], [again]]) == []
+    # Fewer candidates of a record that is itself an extension: the kept part is
+    # its seconds less its new ones, of the extension's matched time.
+    again = {**extension, "replayed": 2, "seconds": 5.0, "new_seconds": 1.0}
+    again["iterations"] = [*extension["iterations"][:2], it("m", 100, 4.0)]
+    [entry] = matched_times([one_shot(), first, [extension], [again]])
+    assert entry.task_seconds[1] == pytest.approx((8.0 * 0.75 + 2.0) * 4.0 / 10.0 + 0.5)
+
+
+def test_a_first_pass_in_a_batch_keeps_its_share_of_the_discarded_samples() -> None:
+    """Cut at a pass at candidate 3 of the batch 2-5: samples 4 and 5 were drawn
+    for it; the repair turn's discarded samples were not."""
+    record = {
+        "first_pass_iteration": 3,
+        # greedy, two samples of batch 2-5 (the second passes), a repair turn
+        "iterations": [
+            it("g", 40, 4.0),
+            it("s", 50, 1.0),
+            it("p", 50, 1.0),
+            it("r", 50, 2.0),
+        ],
+        "discarded_samples": {"count": 4, "seconds": 4.0},  # 2 of batch 2-5
+    }
+    assert kept_share(record, 3, batch=4) == pytest.approx((6.0 + 2.0) / 12.0)
+    assert kept_share(record, 3) == pytest.approx(6.0 / 12.0)  # drawn one by one
+    assert kept_share({**record, "first_pass_iteration": 1}, 3, batch=4) == 0.5
 
 
 def test_without_one_shot_there_is_nothing_to_match() -> None:

@@ -6,8 +6,11 @@ import io
 import threading
 from collections.abc import Iterator, Sequence
 
+import pytest
+
 from lsc_tui.engine.base import ChatMessage, SamplingParams
 from lsc_tui.engine.fake import FakeProvider, ScriptedEngine
+from lsc_tui.errors import RecipeError
 from lsc_tui.events import (
     CandidateSelected,
     EdgesChecked,
@@ -23,7 +26,9 @@ from lsc_tui.loop.edges import (
     repair_keeps,
     run_check,
 )
+from lsc_tui.loop.pipelines import parse_pipeline
 from lsc_tui.loop.probes import probe_inputs
+from lsc_tui.loop.prompts import CONCISE_INSTRUCTION, EDGE_INSTRUCTION
 from lsc_tui.loop.runner import run_loop
 from lsc_tui.tasks.model import Task
 from tests.unit.loop_fakes import BatchingEngine, FakeSandbox, make_pipeline
@@ -175,6 +180,44 @@ def test_later_repair_turns_are_samples_drawn_in_one_batch() -> None:
     final = events[-1]
     assert isinstance(final, RunFinished) and "if not items" in final.final_code
     assert final.first_pass_iteration == 1
+
+
+def test_concise_repair_turns_end_with_the_concise_instruction() -> None:
+    """``[edges] concise``: every repair turn's last user turn asks for no
+    comments, after the rest of the conversation, which stays as it was."""
+
+    def repair_prompts(concise: bool) -> list[str]:
+        pipeline = make_pipeline(
+            "select",
+            max_iters=8,
+            edge_repair=4,
+            sample_batch=4,
+            concise_repairs=concise,
+        )
+        engine = BatchingEngine([CRASHY, CRASHY, WRONG, FIXED, CHANGED])
+        events = run_loop(ROTATE, pipeline, FakeProvider(engine), FakeSandbox())
+        return [e.prompt for e in events if isinstance(e, GenerationFinished)][1:]
+
+    plain, concise = repair_prompts(False), repair_prompts(True)
+    assert len(concise) == len(plain) == 3
+    assert all(CONCISE_INSTRUCTION not in p for p in plain)
+    for before, after in zip(plain, concise, strict=True):
+        head, tail = after.split(EDGE_INSTRUCTION)
+        assert tail.lstrip().startswith(CONCISE_INSTRUCTION)
+        assert before.startswith(head + EDGE_INSTRUCTION)
+
+
+def test_edges_concise_is_a_flag_of_a_repairing_recipe() -> None:
+    base = {"kind": "select", "roles": {"generator": {"model": "m"}}}
+    edges = {"repair": 4, "concise": True}
+    assert parse_pipeline({**base, "edges": edges}, "x").concise_repairs
+    assert not parse_pipeline({**base, "edges": {"repair": 4}}, "x").concise_repairs
+    with pytest.raises(RecipeError, match="true or false"):
+        parse_pipeline({**base, "edges": {"repair": 4, "concise": 1}}, "x")
+    with pytest.raises(RecipeError, match="above 0"):
+        parse_pipeline({**base, "edges": {"concise": True}}, "x")
+    with pytest.raises(RecipeError, match="unknown edges key"):
+        parse_pipeline({**base, "edges": {"repair": 4, "short": True}}, "x")
 
 
 def test_samples_drawn_ahead_of_a_crashing_pass_are_not_taken_as_repairs() -> None:
