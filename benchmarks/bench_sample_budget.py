@@ -137,6 +137,11 @@ def main() -> None:
             )
             row = bench_record(events, task, "select")
             row["replayed"] = kept
+            # What the new work is timed against: the replaced repair turns, or
+            # the replayed samples (lsc_tui/bench/speed.py).
+            row["calibrate_on"] = (
+                [kept, len(record["iterations"])] if args.repairs else [1, kept]
+            )
             row["new_seconds"] = row["seconds"]
             earlier = compute_seconds(record) * kept_share(record, kept, batch)
             row["seconds"] = round(earlier + row["new_seconds"], 3)

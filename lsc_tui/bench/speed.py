@@ -19,8 +19,10 @@ The records carry their own calibration, with no extra run:
   the new seconds (``new_seconds``) at the earlier run's speed first. Where it
   replays fewer candidates than the earlier record has (``--keep``, ``--repairs``:
   the recipe changed past them), it keeps the earlier record's time for those
-  candidates only (``kept_share``), and its new work is timed against all of the
-  earlier record's work past the greedy candidate.
+  candidates only (``kept_share``). New work is timed against the earlier
+  record's iterations of the same kind, ``calibrate_on`` (start, stop): by
+  default its samples (``1``, ``replayed``); for redrawn repair turns, the ones
+  they replace.
 
 The machine's speed can also change within a run (one `select` run here decoded
 at half one-shot's speed for its first half and at one-shot's for the rest), so a
@@ -201,7 +203,8 @@ def _matched(
         old = new = (0.0, 0.0)
         for row in extended:
             before, kept = counts[_key(row)][1], int(row["replayed"])
-            old = _add(old, _timed((before.get("iterations") or [])[1:]))
+            start, stop = row.get("calibrate_on") or (1, kept)
+            old = _add(old, _timed((before.get("iterations") or [])[start:stop]))
             new = _add(new, _timed((row.get("iterations") or [])[kept:]))
         if min(old[1], new[1]) <= 0:
             return None

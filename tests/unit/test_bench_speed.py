@@ -101,7 +101,9 @@ def test_an_extension_keeping_fewer_candidates_replaces_the_rest() -> None:
     assert entry.task_seconds[1] == pytest.approx(8.0 * 0.75 + 2.0)
     # Fewer candidates of a record that is itself an extension: the kept part is
     # its seconds less its new ones, of the extension's matched time.
+    # Timed against the iteration it replaces (its replayed ones took no time).
     again = {**extension, "replayed": 2, "seconds": 5.0, "new_seconds": 1.0}
+    again["calibrate_on"] = [2, 3]
     again["iterations"] = [*extension["iterations"][:2], it("m", 100, 4.0)]
     [entry] = matched_times([one_shot(), first, [extension], [again]])
     assert entry.task_seconds[1] == pytest.approx((8.0 * 0.75 + 2.0) * 4.0 / 10.0 + 0.5)
