@@ -12,12 +12,6 @@ and seconds; each is checked to get the recorded visible verdict again. A record
 (``new_seconds``; replays take none); when the machine runs slower than it did for
 the committed run, that overstates the time a single run would take.
 
-``--repairs`` replays a record up to its first visible pass where that pass
-crashed on the edge check (``[edges]``), and draws its repair turns with the
-recipe as it is now (say, ``[edges] concise``). The samples its batch drew past
-that pass are discarded unseen, as in the record; their share of its discarded
-seconds stays with the kept candidates (``kept_share``).
-
 ``--keep K`` replays only a record's first K candidates, where none of them
 passed the visible tests, and draws the rest with the recipe as it is now: how a
 change to the candidates past K (say, concise samples instead of the plan
@@ -25,6 +19,16 @@ prompt's) does on the same first K. Such a record's ``seconds`` keeps the share 
 the committed run's time its first K took (``lsc_tui.bench.speed.kept_share``).
 Samples are drawn in batches of the recipe's ``[sampling] batch``, the replayed
 ones included, so K must end a batch (1, 5, 9, 13... for batches of 4).
+
+``--repairs`` replays a record up to its first visible pass where that pass
+crashed on the edge check (``[edges]``), and draws its repair turns with the
+recipe as it is now (say, ``[edges] concise``). The samples its batch drew past
+that pass are discarded unseen, as in the record; their share of its discarded
+seconds stays with the kept candidates (``kept_share``).
+
+``--tasks`` limits either to the given MBPP numbers: an extension must extend
+records of one file, so tasks whose latest records lie in several files take one
+run per file.
 
 Hidden tests score the final code after each run, exactly as the bench does.
 

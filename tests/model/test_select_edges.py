@@ -22,6 +22,7 @@ from lsc_tui.events import (
     RunFinished,
 )
 from lsc_tui.loop.pipelines import get_pipeline
+from lsc_tui.loop.prompts import edge_instruction
 from lsc_tui.loop.runner import run_loop
 from lsc_tui.sandbox import Sandbox
 from lsc_tui.tasks.mbpp import load_mbpp_task
@@ -62,6 +63,8 @@ def test_a_crashing_pass_gets_a_real_repair_turn_judged_by_its_behaviour(
     assert len(feedback) == len(turns)
     assert all("rotate_right([]" in f.feedback for f in feedback)
     assert all(t.tokens > 0 and "ZeroDivisionError" in t.prompt for t in turns)
+    # [edges] concise: each turn's prompt ends by asking for no comments.
+    assert all(t.prompt.rstrip().endswith(edge_instruction(True)) for t in turns)
     selected = next(e for e in events if isinstance(e, CandidateSelected))
     final = events[-1]
     assert isinstance(final, RunFinished) and final.first_pass_iteration == 1

@@ -129,10 +129,11 @@ def test_edges_table_takes_up_to_8_repairs_and_only_the_first_pass_rule() -> Non
 
 def test_select_draws_all_17_candidates_from_the_task_prompt() -> None:
     """The shipped recipe: 17 task-prompt candidates (greedy, then four batches of
-    4 concise samples), no plan prompt."""
+    4 concise samples), no plan prompt; the edge-case repair turns concise too."""
     from lsc_tui.loop.pipelines import get_pipeline
 
     select = get_pipeline("select")
     assert (select.max_iters, select.plan_samples) == (17, 0)
     assert (select.sample_batch, select.concise_samples) == (4, True)
+    assert (select.edge_repair, select.concise_repairs) == (4, True)
     assert (select.max_iters - 1) % select.sample_batch == 0
