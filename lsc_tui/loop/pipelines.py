@@ -91,8 +91,8 @@ class Pipeline:
     only when every candidate of the task prompt before them failed the visible
     tests. Different wording, not more of the same samples."""
     concise_samples: bool = False
-    """``select`` only: the samples (not the greedy candidate, not the repair
-    turns) are asked for code without comments or docstrings
+    """``select`` only: the samples (not the greedy candidate; the repair turns
+    have ``concise_repairs``) are asked for code without comments or docstrings
     (``prompts.CONCISE_INSTRUCTION``), so they are shorter to generate."""
     concise_repairs: bool = False
     """``select`` with ``[edges]`` only (``[edges] concise``): the edge-case repair
