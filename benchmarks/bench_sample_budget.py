@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lsc_tui.bench.report import compute_seconds
 from lsc_tui.bench.runner import bench_record, read_records
+from lsc_tui.bench.speed import drawn_after_pass, kept_share
 
 
 def main() -> None:
@@ -65,7 +66,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
-    from lsc_tui.bench.speed import kept_share
     from lsc_tui.engine.fake import BatchingReplay, FakeProvider, ReplayThenReal
     from lsc_tui.engine.llama import LlamaEngine
     from lsc_tui.loop.pipelines import get_pipeline
@@ -105,7 +105,8 @@ def main() -> None:
             crashed = bool(edges.get("crashed")) and first < args.max_iters
             return first if crashed else None
         kept = min(args.keep or len(iterations), len(iterations))
-        return kept if (first or args.max_iters + 1) > kept < args.max_iters else None
+        passed_early = first is not None and first <= kept
+        return None if passed_early or kept >= args.max_iters else kept
 
     todo = [
         r
@@ -124,7 +125,7 @@ def main() -> None:
             kept = cut(record) or 0
             replayed = record["iterations"][:kept]
             replay = (
-                BatchingReplay(engine, [*replayed, *unused(kept, batch, args)])
+                BatchingReplay(engine, [*replayed, *unused(record, kept, batch, args)])
                 if batch > 1
                 else ReplayThenReal(engine, replayed)
             )
@@ -181,13 +182,14 @@ def main() -> None:
     )
 
 
-def unused(kept: int, batch: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+def unused(
+    record: dict[str, Any], kept: int, batch: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
     """Stand-ins for the samples a batch drew past a replayed first pass at
-    candidate ``kept``: the loop discards them unseen, as the record did."""
-    if not args.repairs or kept < 2:
-        return []
-    batch_end = min(1 + -(-(kept - 1) // batch) * batch, args.max_iters)
-    return [{"code": "", "gen_tokens": 0, "gen_seconds": 0.0}] * (batch_end - kept)
+    candidate ``kept`` (``drawn_after_pass``): the loop discards them unseen, as
+    the record did."""
+    count = min(drawn_after_pass(record, kept, batch), args.max_iters - kept)
+    return [{"code": "", "gen_tokens": 0, "gen_seconds": 0.0}] * count
 
 
 def write_meta(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:

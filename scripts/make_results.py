@@ -659,7 +659,7 @@ SOURCE_TITLES = {
         f"a sample at T=0.8 (iterations {FIRST_BUDGET + 1}-{FIRST_PLAN - 1})"
     ),
     "plan": f"a sample from the plan prompt (iterations {FIRST_PLAN} on)",
-    "late_samples": (f"a sample at T=0.8 (iterations {FIRST_PLAN} on, no plan prompt)"),
+    "late_samples": f"a sample at T=0.8 (iterations {FIRST_PLAN} on, no plan prompt)",
     "repair": "the repair round (raw error of the best failing candidate)",
 }
 

@@ -266,26 +266,32 @@ def matched_times(
     return [entry for entry in found if entry is not None]
 
 
+def drawn_after_pass(record: Mapping[str, Any], kept: int, batch: int) -> int:
+    """How many samples the batch of ``batch`` that drew candidate ``kept`` drew
+    after it, when that candidate is ``record``'s first visible pass: the run
+    discarded them for it, unchecked. 0 otherwise."""
+    if batch < 2 or kept < 2 or record.get("first_pass_iteration") != kept:
+        return 0
+    batch_end = 1 + -(-(kept - 1) // batch) * batch  # batches start at candidate 2
+    return batch_end - kept
+
+
 def kept_share(record: Mapping[str, Any], kept: int, batch: int = 1) -> float:
     """The share of ``record``'s time that its first ``kept`` candidates took, by
     their generation seconds against all of its own and its discarded samples'
     (the sandbox's time shared out alike): 1 when it keeps them all.
 
     Where candidate ``kept`` is the record's first pass, drawn in a batch of
-    ``batch``, the batch's later samples were discarded for it: their share of the
-    discarded seconds (by count; the record only sums them) counts as kept."""
+    ``batch``, the batch's later samples were discarded for it
+    (``drawn_after_pass``): their share of the discarded seconds (by count; the
+    record only sums them) counts as kept."""
     iterations = record.get("iterations") or []
     if kept >= len(iterations):
         return 1.0
     discarded = record.get("discarded_samples") or {}
-    seconds, count = (
-        float(discarded.get("seconds", 0.0)),
-        int(discarded.get("count", 0)),
-    )
-    ahead = 0
-    if batch > 1 and kept > 1 and record.get("first_pass_iteration") == kept:
-        batch_end = 1 + -(-(kept - 1) // batch) * batch
-        ahead = min(batch_end - kept, count)
+    seconds = float(discarded.get("seconds", 0.0))
+    count = int(discarded.get("count", 0))
+    ahead = min(drawn_after_pass(record, kept, batch), count)
     total = _timed(iterations)[1] + seconds
     own = _timed(iterations[:kept])[1] + (seconds * ahead / count if count else 0.0)
     return own / total if total > 0 else 1.0

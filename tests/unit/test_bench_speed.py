@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from lsc_tui.bench.speed import MIN_CALIBRATION, WINDOW, kept_share, matched_times
+from lsc_tui.bench.speed import (
+    MIN_CALIBRATION,
+    WINDOW,
+    drawn_after_pass,
+    kept_share,
+    matched_times,
+)
 
 
 def it(code: str, tokens: int, seconds: float) -> dict[str, Any]:
@@ -123,6 +129,8 @@ def test_a_first_pass_in_a_batch_keeps_its_share_of_the_discarded_samples() -> N
         ],
         "discarded_samples": {"count": 4, "seconds": 4.0},  # 2 of batch 2-5
     }
+    assert drawn_after_pass(record, 3, batch=4) == 2
+    assert drawn_after_pass(record, 2, batch=4) == 0  # not the first pass
     assert kept_share(record, 3, batch=4) == pytest.approx((6.0 + 2.0) / 12.0)
     assert kept_share(record, 3) == pytest.approx(6.0 / 12.0)  # drawn one by one
     assert kept_share({**record, "first_pass_iteration": 1}, 3, batch=4) == 0.5
