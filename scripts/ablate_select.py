@@ -1,17 +1,20 @@
-"""Ablate `select-consensus` or `select-asserts` from one bench run.
+"""Ablate `select`, `select-consensus` or `select-asserts` from one bench run.
 
 `select`, `select-consensus` and `select-asserts` draw the same fixed sequence of
 candidates (greedy first, then samples with seeds seed+2, seed+3, ...); the latter
 two keep going after the first visible pass, until consensus settles or a sample
-passes every extra assert. So one of their runs holds, per task, the candidates
-that simpler selection rules would have seen, and their choices can be replayed
-exactly:
+passes every extra assert, and `select` checks that pass on boundary inputs and
+asks for repairs where it crashes (``[edges]``). So one of their runs holds, per
+task, the candidates that simpler selection rules would have seen, and their
+choices can be replayed exactly:
 
 - greedy: the first candidate only. Same prompt and sampling as `one-shot`.
 - first pass: the first candidate that passes the visible tests (`select`; also
   the "up to 6 extra samples" anchor), else the candidate passing most visible
   tests, as `select` falls back.
-- consensus (`select-consensus`) or asserts (`select-asserts`): what the run chose.
+- edges (`select`), consensus (`select-consensus`) or asserts (`select-asserts`):
+  what the run chose. For `select`, first pass against edges is the edge check's
+  contribution: the first visible pass as it was, against its kept repair.
 
 Hidden tests score each replayed choice after the fact, in the sandbox, exactly as
 the bench scores final code; they never influence a choice. Tokens are the
@@ -22,7 +25,9 @@ Usage: LSC_HOME=... python scripts/ablate_select.py \
        docs/bench/plus378-select-consensus.jsonl --out docs/bench/plus378-ablation.json
        (or docs/bench/plus378-select-asserts.jsonl \
        docs/bench/plus378-select-asserts-rest.jsonl --out
-       docs/bench/plus378-ablation-asserts.json)
+       docs/bench/plus378-ablation-asserts.json; or every file of `select`'s
+       runs in the page's order, since a later file's record of a task replaces an
+       earlier one's, with --out docs/bench/plus378-ablation-select.json)
 """
 
 from __future__ import annotations
@@ -41,7 +46,11 @@ from lsc_tui.bench.runner import read_records  # noqa: E402
 from lsc_tui.bench.stats import paired_gain, proportion  # noqa: E402
 
 BASE_RULES = ("greedy", "first_pass")
-RUN_RULES = {"select-consensus": "consensus", "select-asserts": "asserts"}
+RUN_RULES = {
+    "select": "edges",
+    "select-consensus": "consensus",
+    "select-asserts": "asserts",
+}
 """The rule each pipeline's own choice stands for."""
 
 
@@ -110,7 +119,8 @@ def main() -> None:
     pipelines = {str(r["pipeline"]) for r in latest.values()}
     if len(pipelines) != 1 or not pipelines <= set(RUN_RULES):
         sys.exit(f"want the records of one of {', '.join(RUN_RULES)}; got {pipelines}")
-    run_rule = RUN_RULES[pipelines.pop()]
+    pipeline = pipelines.pop()
+    run_rule = RUN_RULES[pipeline]
     rules = (*BASE_RULES, run_rule)
     rows = []
     for number in sorted(latest):
@@ -154,6 +164,7 @@ def main() -> None:
             file=sys.stderr,
         )
     summary: dict[str, Any] = {
+        "pipeline": pipeline,
         "tasks": len(rows),
         "source": " ".join(str(path) for path in args.jsonl),
         "rules": list(rules),

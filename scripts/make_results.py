@@ -48,6 +48,8 @@ TITLES = {
 RULE_TITLES = {
     "greedy": "greedy candidate only (one-shot's prompt, decoding and code)",
     "first_pass": "first candidate to pass the visible tests (`select`'s rule)",
+    "edges": "that first pass checked on boundary inputs and repaired where it "
+    "crashes (`select`)",
     "consensus": "consensus among passing candidates (`select-consensus`)",
     "asserts": "most extra model-written asserts among passing samples "
     "(`select-asserts`)",
@@ -787,13 +789,15 @@ def edge_lines(records: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def ablation_section(path: Path, records: Sequence[Mapping[str, Any]]) -> list[str]:
-    """What each ingredient of `select` adds, replayed on the same candidates; and,
-    when ``records`` hold a separate `select` run on those tasks, how far its
-    hidden passes differ from this run's own first-pass rule (sampling luck)."""
+    """What each ingredient of a `select` pipeline adds, replayed on the same
+    candidates; and, for a variant whose tasks ``records`` hold a separate `select`
+    run on, how far its hidden passes differ from this run's own first-pass rule
+    (sampling luck)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     summary = data["summary"]
     rules = summary["rules"]
-    pipeline = f"select-{rules[-1]}"
+    # Files written before the script named the pipeline ablate a variant.
+    pipeline = summary.get("pipeline", f"select-{rules[-1]}")
     lines = [
         f"### Ablation: what each ingredient of `{pipeline}` adds",
         "",
@@ -828,7 +832,9 @@ def ablation_section(path: Path, records: Sequence[Mapping[str, Any]]) -> list[s
             "passes the visible tests pass the hidden ones. The rest are wrong the "
             "same way in every sample, so better selection cannot reach them.",
         ]
-    lines += [*_cross_run(data, records), ""]
+    if pipeline != "select":
+        lines += _cross_run(data, records)
+    lines.append("")
     for key, gain in summary.items():
         if "_vs_" not in key:
             continue
