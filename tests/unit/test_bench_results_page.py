@@ -183,6 +183,51 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
     assert "own first visible pass 1: the same rule on different samples" in page
 
 
+def test_select_s_own_ablation_names_select_and_skips_the_cross_run(
+    tmp_path: Path,
+) -> None:
+    """An ablation of `select`'s own records: its edge-check row, no luck line."""
+    script = load_script()
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    rows = [record(t, "select", True, 2.0) for t in range(1, 4)]
+    (bench / "plus378-select.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )
+    rule = {"rate": 0.5, "ci": [0.2, 0.8], "mean_candidates": 1.5, "mean_tokens": 90}
+    gain = {"wins": 1, "losses": 0, "gain_points": 33.3, "ci_points": [-10.0, 70.0]}
+    summary = {
+        "pipeline": "select",
+        "tasks": 3,
+        "source": "plus378-select.jsonl",
+        "rules": ["greedy", "first_pass", "edges"],
+        "greedy": rule,
+        "first_pass": rule,
+        "edges": {**rule, "rate": 2 / 3},
+        "edges_vs_first_pass": gain,
+    }
+    own = [{"task_id": t, "first_pass": {"hidden": t == 1}} for t in range(1, 4)]
+    (bench / "plus378-ablation-select.json").write_text(
+        json.dumps({"summary": summary, "rows": own})
+    )
+    page = script.build(bench)
+    assert "### Ablation: what each ingredient of `select` adds" in page
+    assert "repaired where it crashes (`select`) | 66.7% [20-80] |" in page
+    assert "edges vs first pass: +33.3 points (95% CI [-10.0, +70.0]" in page
+    # The records are this run's own, so there is no separate run to compare.
+    assert "The separate `select` run passes" not in page
+
+
+def test_select_ablation_keeps_what_the_edge_check_kept() -> None:
+    """For `select`, the run's choice is the repair kept after the first pass."""
+    ablation = load_ablation()
+    passed = {"status": "passed", "tests": [{"status": "passed"}]}
+    failed = {"status": "failed", "tests": [{"status": "failed"}]}
+    run = {"iterations": [failed, passed, passed], "selected": {"iteration": 3}}
+    assert ablation.choices(run, "edges") == {"greedy": 0, "first_pass": 1, "edges": 2}
+    assert ablation.RUN_RULES["select"] == "edges"
+
+
 def test_select_is_paired_against_every_other_pipeline() -> None:
     """Each pipeline gets a row: select's wins and losses on the shared tasks."""
     module = load_script()
