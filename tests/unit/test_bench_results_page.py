@@ -135,23 +135,37 @@ def test_ablation_replays_each_rule_on_the_same_candidates() -> None:
     }
 
 
-def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
-    script = load_script()
+ABLATION_RULE = {
+    "rate": 0.5,
+    "ci": [0.2, 0.8],
+    "mean_candidates": 1.5,
+    "mean_tokens": 90,
+}
+"""One rule's row in an ablation file's summary."""
+
+
+def select_bench(tmp_path: Path) -> Path:
+    """A bench folder holding a `select` run of 3 tasks, all hidden passes."""
     bench = tmp_path / "bench"
     bench.mkdir()
     rows = [record(t, "select", True, 2.0) for t in range(1, 4)]
     (bench / "plus378-select.jsonl").write_text(
         "".join(json.dumps(r) + "\n" for r in rows)
     )
-    rule = {"rate": 0.5, "ci": [0.2, 0.8], "mean_candidates": 1.5, "mean_tokens": 90}
+    return bench
+
+
+def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
+    script = load_script()
+    bench = select_bench(tmp_path)
     gain = {"wins": 2, "losses": 1, "gain_points": 33.3, "ci_points": [-20.0, 70.0]}
     summary = {
         "tasks": 3,
         "source": "plus378-select.jsonl",
         "rules": ["greedy", "first_pass", "consensus"],
-        "greedy": rule,
-        "first_pass": rule,
-        "consensus": rule,
+        "greedy": ABLATION_RULE,
+        "first_pass": ABLATION_RULE,
+        "consensus": ABLATION_RULE,
         "consensus_vs_greedy": gain,
     }
     (bench / "plus378-ablation.json").write_text(json.dumps({"summary": summary}))
@@ -166,7 +180,7 @@ def test_ablation_table_appears_beside_its_group(tmp_path: Path) -> None:
     asserts = {
         **{k: v for k, v in summary.items() if "consensus" not in k},
         "rules": ["greedy", "first_pass", "asserts"],
-        "asserts": {**rule, "rate": 0.75},
+        "asserts": {**ABLATION_RULE, "rate": 0.75},
         "asserts_vs_first_pass": gain,
     }
     own = [{"task_id": t, "first_pass": {"hidden": t == 1}} for t in range(1, 4)]
@@ -188,22 +202,16 @@ def test_select_s_own_ablation_names_select_and_skips_the_cross_run(
 ) -> None:
     """An ablation of `select`'s own records: its edge-check row, no luck line."""
     script = load_script()
-    bench = tmp_path / "bench"
-    bench.mkdir()
-    rows = [record(t, "select", True, 2.0) for t in range(1, 4)]
-    (bench / "plus378-select.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows)
-    )
-    rule = {"rate": 0.5, "ci": [0.2, 0.8], "mean_candidates": 1.5, "mean_tokens": 90}
+    bench = select_bench(tmp_path)
     gain = {"wins": 1, "losses": 0, "gain_points": 33.3, "ci_points": [-10.0, 70.0]}
     summary = {
         "pipeline": "select",
         "tasks": 3,
         "source": "plus378-select.jsonl",
         "rules": ["greedy", "first_pass", "edges"],
-        "greedy": rule,
-        "first_pass": rule,
-        "edges": {**rule, "rate": 2 / 3},
+        "greedy": ABLATION_RULE,
+        "first_pass": ABLATION_RULE,
+        "edges": {**ABLATION_RULE, "rate": 2 / 3},
         "edges_vs_first_pass": gain,
     }
     own = [{"task_id": t, "first_pass": {"hidden": t == 1}} for t in range(1, 4)]
